@@ -1,0 +1,133 @@
+{#- The contract's metadata fields, in contract order. Content (prompt, response) is not among them. -#}
+{% macro ledger_metadata_fields() %}
+    {{ return([
+        'event_id', 'version', 'recorded_at', 'occurred_at', 'tenant_id', 'department',
+        'employee_id', 'workflow', 'customer_id', 'vendor', 'model_requested', 'model_used',
+        'input_tokens', 'output_tokens', 'cached_input_tokens', 'cost_usd', 'latency_ms',
+        'budget_id', 'policy_result', 'outcome', 'receipt_status', 'evidence_status',
+        'privacy_mode', 'prompt_fingerprint', 'response_fingerprint', 'trace_id', 'attempt',
+        'labels',
+    ]) }}
+{% endmacro %}
+
+
+{#
+    DuckDB SQL reading ledger files into the warehouse-table shape: source_file, source_line,
+    is_malformed_json, then every metadata field as text.
+
+    JSONL is read line by line as plain text (DuckDB's JSON reader would drop bad lines or reject
+    the file), so that a truncated line still arrives here, with its file and line number, to be
+    quarantined. Only the metadata paths are extracted from each line.
+#}
+{% macro ledger_files_select(jsonl_files, parquet_files) %}
+    {%- set fields = p402_monitor.ledger_metadata_fields() -%}
+    {%- set branches = [] -%}
+    {%- if jsonl_files -%}
+        {%- do branches.append(p402_monitor.ledger_jsonl_select(jsonl_files, fields)) -%}
+    {%- endif -%}
+    {%- if parquet_files -%}
+        {%- do branches.append(p402_monitor.ledger_parquet_select(parquet_files, fields)) -%}
+    {%- endif -%}
+    {{ branches | join('\nunion all\n') }}
+{% endmacro %}
+
+
+{% macro ledger_file_list(files) -%}
+    [{% for file in files %}{{ p402_monitor.sql_string(file) }}{% if not loop.last %}, {% endif %}{% endfor %}]
+{%- endmacro %}
+
+
+{% macro ledger_jsonl_select(files, fields) %}
+    {#- A control character no JSON text holds unescaped: each line is one text value. -#}
+    select
+        source_file,
+        source_line,
+        not is_json_object as is_malformed_json,
+        {%- for field in fields %}
+        {%- if field == 'cost_usd' %}
+        {#- JSON numbers pass through a double: keep the number exactly as written when it is
+            the same number, so that costs stay exact to the ninth place. #}
+        case
+            when try_cast(cost_as_written as double) = try_cast(field_values[{{ loop.index }}] as double)
+                then cost_as_written
+            else field_values[{{ loop.index }}]
+        end as cost_usd,
+        {%- else %}
+        field_values[{{ loop.index }}] as {{ field }},
+        {%- endif %}
+        {%- endfor %}
+    from (
+        select
+            source_file,
+            source_line,
+            is_json_object,
+            case when is_json_object then json_extract_string(record_text, [
+                {%- for field in fields %}'$.{{ field }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+            ]) end as field_values,
+            case when is_json_object then regexp_extract(
+                record_text, '[{,]\s*"cost_usd"\s*:\s*(-?[0-9]+(\.[0-9]+)?)\s*[,}]', 1
+            ) end as cost_as_written
+        from (
+            select
+                filename as source_file,
+                line_ordinal - min(line_ordinal) over (partition by filename) + 1 as source_line,
+                record_text,
+                case
+                    when json_valid(record_text) then json_type(record_text) = 'OBJECT'
+                    else false
+                end as is_json_object
+            from read_csv(
+                {{ p402_monitor.ledger_file_list(files) }},
+                columns = {'record_text': 'VARCHAR'},
+                delim = '\x01',
+                quote = '',
+                escape = '',
+                header = false,
+                auto_detect = false,
+                strict_mode = false,
+                new_line = '\n',
+                {#- A full_trace line can be long; beyond 64 MiB the build fails on that file. #}
+                max_line_size = 67108864,
+                buffer_size = 134217728,
+                hive_partitioning = false,
+                filename = true
+            ) with ordinality as lines (record_text, filename, line_ordinal)
+        ) as numbered_lines
+        where trim(record_text) <> ''
+    ) as parsed_lines
+{% endmacro %}
+
+
+{% macro ledger_parquet_select(files, fields) %}
+    {%- set file_list = p402_monitor.ledger_file_list(files) -%}
+    {%- set described = run_query(
+        "select column_name, column_type from (describe select * from read_parquet("
+        ~ file_list ~ ", union_by_name = true, hive_partitioning = false))") -%}
+    {%- set column_types = {} -%}
+    {%- for row in described.rows -%}
+        {%- do column_types.update({row[0]: row[1]}) -%}
+    {%- endfor %}
+    select
+        filename as source_file,
+        file_row_number + 1 as source_line,
+        false as is_malformed_json,
+        {%- for field in fields %}
+        {%- set column_type = column_types.get(field) %}
+        {%- if column_type is none %}
+        cast(null as varchar) as {{ field }}
+        {%- elif column_type.startswith('TIMESTAMP') %}
+        strftime({{ field }}, '%Y-%m-%dT%H:%M:%S.%fZ') as {{ field }}
+        {%- elif column_type.startswith('MAP') or column_type.startswith('STRUCT') %}
+        cast(to_json({{ field }}) as varchar) as {{ field }}
+        {%- else %}
+        cast({{ field }} as varchar) as {{ field }}
+        {%- endif %}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from read_parquet(
+        {{ file_list }},
+        filename = true,
+        file_row_number = true,
+        hive_partitioning = false,
+        union_by_name = true
+    )
+{% endmacro %}

@@ -1,0 +1,47 @@
+{#
+    Parsing the ledger's text fields. Each returns null for text that is not a valid value, so
+    that staging can name the failing check instead of the build failing on one bad record. The
+    pattern is checked before the cast because a plain cast aborts the query on most engines.
+#}
+
+{#- A whole number, optionally negative (the sign is judged by the caller). -#}
+{% macro parse_integer(expression) -%}
+    case
+        when {{ p402_monitor.regexp_matches('trim(' ~ expression ~ ')', '-?[0-9]{1,18}') }}
+            then cast(trim({{ expression }}) as {{ dbt.type_bigint() }})
+    end
+{%- endmacro %}
+
+
+{#- A decimal with at most nine places, optionally negative: exact, never through a float. -#}
+{% macro parse_money(expression) -%}
+    case
+        when {{ p402_monitor.regexp_matches('trim(' ~ expression ~ ')', '-?[0-9]{1,29}([.][0-9]{0,9})?') }}
+            then cast(trim({{ expression }}) as {{ p402_monitor.type_money() }})
+    end
+{%- endmacro %}
+
+
+{#- An RFC 3339 timestamp with any UTC offset, as a UTC timestamp without time zone. -#}
+{% macro parse_timestamp_utc(expression) %}
+    {{ return(adapter.dispatch('parse_timestamp_utc', 'p402_monitor')(expression)) }}
+{% endmacro %}
+
+{% macro rfc3339_pattern() -%}
+    [0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})
+{%- endmacro %}
+
+{% macro default__parse_timestamp_utc(expression) -%}
+    case
+        when {{ p402_monitor.regexp_matches(expression, p402_monitor.rfc3339_pattern()) }}
+            then cast(cast(upper({{ expression }}) as timestamp with time zone) at time zone 'UTC' as {{ dbt.type_timestamp() }})
+    end
+{%- endmacro %}
+
+{#- DuckDB: try_cast turns an impossible date (month 13) into null rather than an error. -#}
+{% macro duckdb__parse_timestamp_utc(expression) -%}
+    case
+        when {{ p402_monitor.regexp_matches(expression, p402_monitor.rfc3339_pattern()) }}
+            then try_cast(upper({{ expression }}) as timestamp with time zone) at time zone 'UTC'
+    end
+{%- endmacro %}

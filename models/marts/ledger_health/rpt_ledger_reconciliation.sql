@@ -1,0 +1,83 @@
+{#
+    The contract's rule, per tenant and day: every record read is exactly one of a latest
+    version, a superseded version, a replay, or quarantined. Records read are counted from
+    staging, the classes from the classification, so a record lost between them shows here
+    (and fails the reconciliation test). The day is the record's occurred_at day, or its
+    recorded_at day when occurred_at cannot be read; tenant '(unknown)' when it cannot be read.
+#}
+
+with
+
+records_read as (
+
+    select * from {{ ref('stg_ledger__records') }}
+    where {{ p402_monitor.as_of_filter('recorded_at') }}
+
+),
+
+classified_records as (
+
+    select * from {{ ref('int_ledger_records_classified') }}
+
+),
+
+read_by_day as (
+
+    select
+        coalesce(tenant_id, '(unknown)') as tenant_id,
+        ledger_date,
+        count(*) as records_read,
+        sum(cost_usd) as cost_usd_read,
+        max(recorded_at) as ledger_high_water_mark_at
+    from records_read
+    group by 1, 2
+
+),
+
+classes_by_day as (
+
+    select
+        coalesce(tenant_id, '(unknown)') as tenant_id,
+        ledger_date,
+        {%- for record_class in ['latest', 'superseded', 'replay', 'quarantined'] %}
+            sum(case when record_class = '{{ record_class }}' then 1 else 0 end)
+                as {{ record_class }}_records,
+            coalesce(sum(case when record_class = '{{ record_class }}' then cost_usd end), 0)
+                as {{ record_class }}_cost_usd,
+        {%- endfor %}
+        sum(case when record_class = 'quarantined' and cost_usd is null then 1 else 0 end)
+            as quarantined_records_without_cost
+    from classified_records
+    group by 1, 2
+
+),
+
+reconciled as (
+
+    select
+        read_by_day.tenant_id,
+        read_by_day.ledger_date,
+        read_by_day.records_read,
+        coalesce(classes_by_day.latest_records, 0) as latest_records,
+        coalesce(classes_by_day.superseded_records, 0) as superseded_records,
+        coalesce(classes_by_day.replay_records, 0) as replay_records,
+        coalesce(classes_by_day.quarantined_records, 0) as quarantined_records,
+        coalesce(classes_by_day.quarantined_records_without_cost, 0) as quarantined_records_without_cost,
+        coalesce(read_by_day.cost_usd_read, 0) as cost_usd_read,
+        coalesce(classes_by_day.latest_cost_usd, 0) as latest_cost_usd,
+        coalesce(classes_by_day.superseded_cost_usd, 0) as superseded_cost_usd,
+        coalesce(classes_by_day.replay_cost_usd, 0) as replay_cost_usd,
+        coalesce(classes_by_day.quarantined_cost_usd, 0) as quarantined_cost_usd,
+        read_by_day.ledger_high_water_mark_at
+    from read_by_day
+    left join classes_by_day
+        on
+            read_by_day.tenant_id = classes_by_day.tenant_id
+            and (
+                read_by_day.ledger_date = classes_by_day.ledger_date
+                or (read_by_day.ledger_date is null and classes_by_day.ledger_date is null)
+            )
+
+)
+
+select * from reconciled

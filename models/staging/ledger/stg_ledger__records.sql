@@ -1,0 +1,151 @@
+{#
+    One row per ledger record read (blank lines are not records), typed and checked against the
+    contract. A record that fails a check keeps the first reason it fails, in the contract order
+    of reporter/contract.py QUARANTINE_REASONS; valid records have no reason.
+    Only metadata is read: content fields never reach this model.
+#}
+
+with
+
+source as (
+
+    select * from {{ source('ledger', 'ledger_records') }}
+
+),
+
+trimmed as (
+
+    select
+        source_file,
+        source_line,
+        coalesce(is_malformed_json, false) as is_malformed_json,
+        {%- for field in p402_monitor.ledger_metadata_fields() %}
+            nullif(trim({{ dbt.cast(field, dbt.type_string()) }}), '') as {{ field }}
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from source
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ p402_monitor.parse_integer('version') }} as version_number,
+        {{ p402_monitor.parse_timestamp_utc('recorded_at') }} as recorded_at_utc,
+        {{ p402_monitor.parse_timestamp_utc('occurred_at') }} as occurred_at_utc,
+        {{ p402_monitor.parse_integer('input_tokens') }} as input_token_count,
+        {{ p402_monitor.parse_integer('output_tokens') }} as output_token_count,
+        {{ p402_monitor.parse_integer('cached_input_tokens') }} as cached_input_token_count,
+        {{ p402_monitor.parse_money('cost_usd') }} as cost_amount_usd,
+        {{ p402_monitor.parse_integer('latency_ms') }} as latency_milliseconds,
+        {{ p402_monitor.parse_integer('attempt') }} as attempt_number
+    from trimmed
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            when is_malformed_json then 'malformed_json'
+            when event_id is null then 'missing_event_id'
+            when version_number is null or version_number < 1 then 'bad_version'
+            when tenant_id is null then 'missing_tenant_id'
+            when recorded_at_utc is null or occurred_at_utc is null then 'bad_timestamp'
+            when vendor is null then 'missing_vendor'
+            when model_requested is null or model_used is null then 'missing_model'
+            when
+                input_token_count is null or input_token_count < 0
+                or output_token_count is null or output_token_count < 0
+                or (cached_input_tokens is not null and cached_input_token_count is null)
+                or cached_input_token_count < 0
+                or cached_input_token_count > input_token_count
+                then 'bad_tokens'
+            when cost_amount_usd is null then 'bad_cost'
+            when cost_amount_usd < 0 then 'negative_cost'
+            when
+                outcome is not null
+                and not {{ p402_monitor.is_ledger_enum_value('outcome', 'outcome') }}
+                then 'unknown_outcome'
+            when
+                policy_result is not null
+                and not {{ p402_monitor.is_ledger_enum_value('policy_result', 'policy_result') }}
+                then 'unknown_policy_result'
+            when
+                receipt_status is null
+                or not {{ p402_monitor.is_ledger_enum_value('receipt_status', 'receipt_status') }}
+                then 'unknown_receipt_status'
+            when
+                evidence_status is null
+                or not {{ p402_monitor.is_ledger_enum_value('evidence_status', 'evidence_status') }}
+                then 'unknown_evidence_status'
+            when
+                privacy_mode is null
+                or not {{ p402_monitor.is_ledger_enum_value('privacy_mode', 'privacy_mode') }}
+                then 'unknown_privacy_mode'
+            when attempt is not null and (attempt_number is null or attempt_number < 1) then 'bad_attempt'
+            when latency_ms is not null and (latency_milliseconds is null or latency_milliseconds < 0)
+                then 'bad_latency'
+        end as quarantine_reason
+    from parsed
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        {{ dbt.hash(dbt.concat(["source_file", "'#'", dbt.cast("source_line", dbt.type_string())])) }}
+            as record_id,
+        event_id,
+        tenant_id,
+        trace_id,
+        budget_id,
+        customer_id,
+        employee_id,
+
+        -- strings
+        department,
+        workflow,
+        vendor,
+        model_requested,
+        model_used,
+        coalesce(policy_result, 'allowed') as policy_result,
+        outcome,
+        receipt_status,
+        evidence_status,
+        privacy_mode,
+        prompt_fingerprint,
+        response_fingerprint,
+        labels as labels_json,
+        quarantine_reason,
+        source_file,
+
+        -- numerics
+        source_line,
+        version_number as version,
+        input_token_count as input_tokens,
+        output_token_count as output_tokens,
+        coalesce(cached_input_token_count, 0) as cached_input_tokens,
+        cost_amount_usd as cost_usd,
+        latency_milliseconds as latency_ms,
+        coalesce(attempt_number, 1) as attempt,
+
+        -- booleans
+        quarantine_reason is not null as is_quarantined,
+
+        -- dates
+        cast(occurred_at_utc as date) as occurred_date,
+        cast(coalesce(occurred_at_utc, recorded_at_utc) as date) as ledger_date,
+
+        -- timestamps
+        recorded_at_utc as recorded_at,
+        occurred_at_utc as occurred_at
+
+    from validated
+
+)
+
+select * from renamed

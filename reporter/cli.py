@@ -1,0 +1,161 @@
+"""The ``p402-monitor`` command line: thin commands over the reporter library."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import click
+
+from . import __version__, dbt_invoke, ledger_health, project
+from .generate import generate_ledger
+
+
+def ledger_option(function):
+    return click.option(
+        "--ledger",
+        envvar="P402_LEDGER_PATH",
+        metavar="PATH",
+        help="Ledger file, folder or glob (JSONL, JSONL.gz, Parquet). Env: P402_LEDGER_PATH.",
+    )(function)
+
+
+def warehouse_options(function):
+    """Where the marts are built: the embedded DuckDB file, or another dbt profile and target."""
+    for option in reversed([
+        click.option("--duckdb", "duckdb_path", envvar="P402_DUCKDB_PATH", metavar="FILE",
+                     help="Embedded DuckDB database file. Env: P402_DUCKDB_PATH "
+                          f"(default ./{project.DEFAULT_DUCKDB_FILE})."),
+        click.option("--profiles-dir", metavar="DIR",
+                     help="Folder holding a profiles.yml with a 'p402_monitor' profile "
+                          "(default: the embedded DuckDB profile)."),
+        click.option("--target", metavar="NAME", help="Target of the p402_monitor profile."),
+    ]):
+        function = option(function)
+    return function
+
+
+def as_of_option(function):
+    return click.option(
+        "--as-of", "as_of", metavar="TIMESTAMP", callback=_parse_as_of,
+        help="Reproduce the ledger as it stood at this instant (RFC 3339, UTC if no offset).",
+    )(function)
+
+
+def _parse_as_of(context, parameter, value):
+    if value is None:
+        return None
+    try:
+        return dbt_invoke.parse_as_of(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), context, parameter) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="p402-monitor")
+def cli():
+    """P402 Monitor: who spends what on AI, read-only over the P402 metering ledger.
+
+    Example:
+
+        p402-monitor demo
+    """
+
+
+@cli.command()
+@click.option("--events", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Distinct events to write.")
+@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
+              help="Days of history, ending on --end.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same bytes.")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder to write (must be new or empty).")
+@click.option("--format", "file_format", type=click.Choice(["jsonl", "jsonl.gz", "parquet"]),
+              default="jsonl", show_default=True)
+@click.option("--tenants", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--bad-rate", type=click.FloatRange(0, 0.5), default=0.01, show_default=True,
+              help="Share of records written bad, to exercise quarantine.")
+@click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day (UTC) of the ledger [default: yesterday].")
+def generate(events, days, seed, out, file_format, tenants, bad_rate, end):
+    """Write a realistic synthetic ledger for demos, tests and benchmarks.
+
+    Example:
+
+        p402-monitor generate --events 1000000 --days 90 --seed 7 --out ledger/
+    """
+    try:
+        summary = generate_ledger(
+            Path(out), events=events, days=days, seed=seed, fmt=file_format, tenants=tenants,
+            bad_rate=bad_rate, end=end.date() if end else None,
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(
+        f"Wrote {summary.records_written:,} records ({summary.events:,} events, "
+        f"{sum(summary.bad_records_by_reason.values()):,} bad) in {len(summary.files)} files "
+        f"to {out}, {summary.first_day} to {summary.last_day}."
+    )
+
+
+@cli.command()
+@ledger_option
+@warehouse_options
+@as_of_option
+@click.option("--full-refresh", is_flag=True, help="Rebuild every model from the whole ledger.")
+def build(ledger, duckdb_path, profiles_dir, target, as_of, full_refresh):
+    """Build the models from the ledger and run every data test.
+
+    Exits non-zero naming each model or test that did not pass.
+
+    Example:
+
+        p402-monitor build --ledger ledger/ --duckdb monitor.duckdb
+    """
+    settings = dbt_invoke.BuildSettings(
+        ledger=ledger, duckdb=duckdb_path, profiles_dir=profiles_dir, target=target,
+        as_of=as_of, full_refresh=full_refresh,
+    )
+    _run_build(settings)
+    click.echo(f"Built {project.duckdb_path(duckdb_path)}" if not target and not profiles_dir else "Built.")
+
+
+@cli.command()
+@click.option("--dir", "demo_dir", type=click.Path(file_okay=False), default="demo", show_default=True,
+              help="Folder for the sample ledger and the database.")
+@click.option("--events", type=click.IntRange(min=1), default=100_000, show_default=True)
+@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True)
+@click.option("--seed", type=int, default=402, show_default=True)
+def demo(demo_dir, events, days, seed):
+    """Generate a sample ledger, build it, and show where the results are.
+
+    Example:
+
+        p402-monitor demo --dir demo --events 100000
+    """
+    demo_dir = Path(demo_dir).resolve()
+    ledger_dir = demo_dir / "ledger"
+    database = demo_dir / project.DEFAULT_DUCKDB_FILE
+    shutil.rmtree(ledger_dir, ignore_errors=True)
+    database.unlink(missing_ok=True)
+    summary = generate_ledger(ledger_dir, events=events, days=days, seed=seed, tenants=2)
+    click.echo(f"Sample ledger: {summary.records_written:,} records in {ledger_dir}")
+    _run_build(dbt_invoke.BuildSettings(ledger=str(ledger_dir), duckdb=str(database)))
+    click.echo("")
+    click.echo(ledger_health.format_summary(ledger_health.reconciliation_summary(database)))
+    click.echo("")
+    click.echo(f"Database:  {database}")
+    click.echo(f"Explore:   duckdb {database} -c 'select * from main.rpt_ledger_reconciliation'")
+
+
+def _run_build(settings: dbt_invoke.BuildSettings) -> None:
+    try:
+        dbt_invoke.build(settings)
+    except project.LedgerNotFound as error:
+        raise click.ClickException(str(error)) from None
+    except dbt_invoke.BuildFailed as error:
+        raise click.ClickException(str(error)) from None
+
+
+def main():
+    cli(prog_name="p402-monitor")

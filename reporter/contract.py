@@ -1,0 +1,42 @@
+"""The ledger contract as Python constants, shared by the generator, the CLI and the tests.
+
+The dbt project holds its own copy of the enumerations (``dbt_project.yml`` vars), because the
+SQL must run without Python; ``tests/test_contract.py`` keeps the two in step.
+"""
+
+OUTCOMES = ("accepted", "rejected", "revised", "escalated", "failed")
+POLICY_RESULTS = ("allowed", "warned", "blocked")
+RECEIPT_STATUSES = ("verified", "unverified", "missing")
+EVIDENCE_STATUSES = ("complete", "partial", "missing", "pending")
+PRIVACY_MODES = ("metadata_only", "fingerprint_only", "redacted_trace", "private_gateway", "full_trace")
+
+# Every field Monitor reads. Content fields (prompt, response) and unknown fields are never read.
+METADATA_FIELDS = (
+    "event_id", "version", "recorded_at", "occurred_at", "tenant_id", "department", "employee_id",
+    "workflow", "customer_id", "vendor", "model_requested", "model_used", "input_tokens",
+    "output_tokens", "cached_input_tokens", "cost_usd", "latency_ms", "budget_id", "policy_result",
+    "outcome", "receipt_status", "evidence_status", "privacy_mode", "prompt_fingerprint",
+    "response_fingerprint", "trace_id", "attempt", "labels",
+)
+
+# Machine-readable quarantine reasons, in the order they are checked: a record gets the first
+# that applies.
+QUARANTINE_REASONS = (
+    "malformed_json",          # not a JSON object (truncated line, not JSON at all)
+    "missing_event_id",
+    "bad_version",             # missing, not an integer, or below 1
+    "missing_tenant_id",
+    "bad_timestamp",           # recorded_at or occurred_at missing or not RFC 3339
+    "missing_vendor",
+    "missing_model",           # model_requested or model_used missing
+    "bad_tokens",              # a token count missing/not an integer/negative, or cached > input
+    "bad_cost",                # cost_usd missing, not a decimal, or more than 9 decimal places
+    "negative_cost",
+    "unknown_outcome",
+    "unknown_policy_result",
+    "unknown_receipt_status",  # missing or outside the list
+    "unknown_evidence_status",  # missing or outside the list
+    "unknown_privacy_mode",    # missing or outside the list
+    "bad_attempt",             # not an integer >= 1
+    "bad_latency",             # not an integer >= 0
+)

@@ -1,0 +1,137 @@
+"""Running the dbt project in-process, and turning its outcome into something a person can act on."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from . import project
+
+
+class BuildFailed(Exception):
+    """dbt ran but a model, seed or test did not pass; the message names each one."""
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    ledger: str | None = None
+    duckdb: str | None = None
+    profiles_dir: str | None = None
+    target: str | None = None
+    as_of: datetime | None = None
+    full_refresh: bool = False
+    quiet: bool = False
+    extra_vars: dict = field(default_factory=dict)
+
+
+def parse_as_of(text: str) -> datetime:
+    """An RFC 3339 instant (or a date, meaning its start) as a naive UTC datetime."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"'{text}' is not a timestamp; use RFC 3339, e.g. 2026-11-20T00:00:00Z"
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def dbt_environment(settings: BuildSettings) -> None:
+    """Environment the dbt project reads: where the ledger and the DuckDB file are."""
+    os.environ["DO_NOT_TRACK"] = "1"
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ["P402_DUCKDB_PATH"] = str(project.duckdb_path(settings.duckdb))
+    ledger = settings.ledger or os.environ.get("P402_LEDGER_PATH")
+    if ledger:
+        os.environ["P402_LEDGER_PATH"] = project.find_ledger_files(ledger).path
+
+
+def dbt_arguments(command: str, settings: BuildSettings) -> list[str]:
+    arguments = [
+        command,
+        "--project-dir", str(project.PROJECT_DIR),
+        "--profiles-dir", str(project.profiles_dir(settings.profiles_dir)),
+    ]
+    if settings.quiet:
+        arguments.insert(0, "--quiet")
+    if settings.target:
+        arguments += ["--target", settings.target]
+    dbt_vars = dict(settings.extra_vars)
+    if settings.as_of is not None:
+        dbt_vars["as_of"] = settings.as_of.isoformat(sep=" ") + "Z"
+    if dbt_vars:
+        arguments += ["--vars", json.dumps(dbt_vars, sort_keys=True)]
+    if settings.full_refresh and command in ("build", "run", "seed"):
+        arguments.append("--full-refresh")
+    return arguments
+
+
+def invoke(command: str, settings: BuildSettings, *extra: str):
+    """Run one dbt command in this process; raise BuildFailed naming whatever did not pass."""
+    from dbt.cli.main import dbtRunner  # dbt's import takes a second: only pay it when building
+
+    dbt_environment(settings)
+    try:
+        result = dbtRunner().invoke(dbt_arguments(command, settings) + list(extra))
+    finally:
+        release_embedded_database()
+    if result.exception is not None:
+        raise BuildFailed(condense(str(result.exception)))
+    if not result.success:
+        raise BuildFailed(describe_failures(result.result))
+    return result.result
+
+
+def release_embedded_database() -> None:
+    """Close the DuckDB file dbt-duckdb keeps open for the life of the process.
+
+    Otherwise the reporter (or a test) cannot open the freshly built file in this process, and
+    the next build of another file would find the old one still attached.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter: nothing held open
+        return
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def build(settings: BuildSettings):
+    """Seeds, models and tests, in dependency order."""
+    return invoke("build", settings)
+
+
+def describe_failures(run_result) -> str:
+    failures = []
+    for node_result in getattr(run_result, "results", None) or []:
+        status = str(node_result.status)
+        if status not in ("error", "fail"):
+            continue
+        node = node_result.node
+        kind = "test" if node.resource_type == "test" else node.resource_type
+        detail = condense(node_result.message or "")
+        if status == "fail":
+            detail = f"{node_result.failures} failing row(s)"
+        failures.append(f"{kind} {node.name} {'failed' if status == 'fail' else 'errored'}: {detail}")
+    if not failures:
+        return "dbt build did not succeed (see the log above)"
+    return "dbt build failed: " + "; ".join(failures)
+
+
+def condense(message: str) -> str:
+    """dbt's multi-line error as one line, without the pointer to compiled code.
+
+    A reader's error can quote the offending line of a ledger file, which may hold tenant
+    content: everything from such a quotation on is cut.
+    """
+    message = message.split("Original Line:")[0]
+    lines = [
+        line.strip() for line in message.strip().splitlines()
+        if line.strip() and not line.strip().startswith("compiled code at")
+    ]
+    return " ".join(lines) if lines else "unknown error"

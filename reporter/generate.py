@@ -1,0 +1,938 @@
+"""Deterministic, fast synthetic P402 ledger generator.
+
+``generate_ledger`` draws every column with numpy (``Generator(PCG64(seed))``), then builds the
+output per file with DuckDB: JSON lines by SQL string concatenation (written straight from the
+Arrow data buffer), or Parquet through pyarrow. Same arguments give byte-identical files.
+
+Layout: ``out_dir/date=YYYY-MM-DD/part-NNNN.<ext>``, partitioned by the UTC date on which a record
+was delivered to the ledger (its ``recorded_at``; an exact replay may be delivered again in the same
+or a later file). Within a file records are in delivery order.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .contract import EVIDENCE_STATUSES, OUTCOMES, POLICY_RESULTS, PRIVACY_MODES, QUARANTINE_REASONS, RECEIPT_STATUSES
+
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
+FORMATS = ("jsonl", "jsonl.gz", "parquet")
+PART_ROWS = 2_000_000
+BATCH_ROWS = 32_768
+DAY_MS = 86_400_000
+_U64 = np.uint64
+
+TENANT_NAMES = (
+    "tnt_acme", "tnt_globex", "tnt_initech", "tnt_umbrella", "tnt_hooli", "tnt_stark", "tnt_wayne",
+    "tnt_wonka", "tnt_cyberdyne", "tnt_soylent", "tnt_tyrell", "tnt_vandelay", "tnt_massive",
+    "tnt_oceanic", "tnt_gringotts", "tnt_monarch",
+)
+
+# workflow -> (usual vendor, usual model, serves end customers, median input tokens, median output tokens)
+WORKFLOW_PROFILES = {
+    "support-reply-draft": ("openai", "gpt-4.1-mini", True, 1800, 350),
+    "ticket-summarization": ("anthropic", "claude-3-5-haiku", True, 6000, 400),
+    "chat-assistant": ("openai", "gpt-4o-mini", True, 2500, 300),
+    "code-review-bot": ("anthropic", "claude-sonnet-4", False, 12000, 1200),
+    "invoice-triage": ("google", "gemini-2.5-flash", False, 3000, 250),
+    "contract-review": ("anthropic", "claude-opus-4", False, 20000, 1500),
+    "lead-enrichment": ("openai", "gpt-4.1-mini", True, 1500, 400),
+    "sales-email-draft": ("openai", "gpt-4o", True, 1200, 450),
+    "campaign-copy": ("mistral", "mistral-medium", False, 900, 700),
+    "test-generation": ("openai", "o4-mini", False, 8000, 2500),
+    "incident-summary": ("azure_openai", "gpt-4.1", False, 15000, 900),
+    "expense-audit": ("google", "gemini-2.5-flash-lite", False, 2000, 150),
+    "month-end-close-notes": ("openai", "o3", False, 10000, 2000),
+    "nda-drafting": ("aws_bedrock", "claude-sonnet-4", False, 4000, 2000),
+    "policy-qa": ("mistral", "mistral-small", False, 2500, 300),
+    "resume-screening": ("openai", "gpt-4.1-nano", False, 3500, 200),
+    "onboarding-assistant": ("google", "gemini-2.0-flash", False, 1500, 300),
+    "supplier-risk-scan": ("google", "gemini-2.5-pro", False, 30000, 1000),
+    "rfp-response": ("anthropic", "claude-3-7-sonnet", False, 9000, 1800),
+    "order-status-bot": ("azure_openai", "gpt-4o-mini", True, 1000, 150),
+    "shipment-exception-triage": ("aws_bedrock", "claude-3-5-haiku", True, 2200, 250),
+    "churn-risk-notes": ("openai", "gpt-4.1", True, 7000, 600),
+    "sql-assistant": ("mistral", "codestral", False, 3000, 400),
+    "proposal-drafting": ("anthropic", "claude-sonnet-4", True, 8000, 2500),
+    "seo-brief": ("mistral", "mistral-large", True, 1200, 900),
+}
+
+# (suffix, minutes east of UTC), weights
+OFFSETS = (("Z", 0), ("+00:00", 0), ("+01:00", 60), ("-05:00", -300), ("+05:30", 330),
+           ("-08:00", -480), ("+09:00", 540), ("+02:00", 120))
+OFFSET_P = (0.45, 0.15, 0.12, 0.10, 0.06, 0.05, 0.04, 0.03)
+
+LABELS = (None, {"env": "prod"}, {"env": "prod", "team": "platform"}, {"env": "staging"},
+          {"env": "prod", "region": "eu-west-1", "cost_owner": "shared"})
+LABELS_P = (0.60, 0.20, 0.10, 0.05, 0.05)
+EXTRAS_JSON = (None, ',"meter_build":"1.4.2"', ',"x_route":{"gateway":"gw-eu-1","hops":2}',
+               ',"meter_build":"1.4.3","x_route":{"gateway":"gw-us-2","hops":1}')
+EXTRAS_BUILD = (None, "1.4.2", None, "1.4.3")
+EXTRAS_P = (0.95, 0.03, 0.015, 0.005)
+
+PROMPTS = (
+    "Summarise the attached ticket thread and propose a reply for customer {n}.",
+    "Review this contract clause for unusual indemnity terms: \"{n} shall indemnify...\"",
+    "Extract supplier, amount and due date from invoice INV-{n}.",
+    "Write unit tests for the function parse_order(payload) in module orders_{n}.",
+    "Draft a short outreach email to the head of finance at account {n}.",
+    "Translate the analyst question into SQL: revenue by region for Q{n}.",
+)
+RESPONSES = (
+    "Thanks for reaching out. We have refunded order {n} and updated your plan.",
+    "Clause 7.{n} shifts uncapped liability to the buyer; recommend a cap at fees paid.",
+    "{{\"supplier\": \"Northwind\", \"amount\": \"{n}.00\", \"due\": \"2026-12-01\"}}",
+    "def test_parse_order_{n}():\n    assert parse_order({{}}) is None",
+    "Hi Dana, following up on our call about consolidating your AI spend ({n} seats).",
+    "SELECT region, sum(revenue) FROM sales WHERE quarter = {n} GROUP BY region;",
+)
+REDACTED_PROMPTS = (
+    "Summarise the ticket from [REDACTED] (email [REDACTED]) and propose a reply.",
+    "Review this clause between [REDACTED] and [REDACTED] for indemnity terms.",
+    "Extract supplier, amount and due date from invoice [REDACTED].",
+    "Write unit tests for module [REDACTED].",
+    "Draft an outreach email to [REDACTED] at [REDACTED].",
+    "Translate into SQL: revenue for customer [REDACTED] by region.",
+)
+REDACTED_RESPONSES = (
+    "Hi [REDACTED], we have refunded order [REDACTED].",
+    "Clause 7 shifts liability to [REDACTED]; recommend a cap.",
+    "{\"supplier\": \"[REDACTED]\", \"amount\": \"[REDACTED]\"}",
+    "def test_[REDACTED]():\n    assert True",
+    "Hi [REDACTED], following up on our call.",
+    "SELECT region, sum(revenue) FROM sales WHERE customer = '[REDACTED]' GROUP BY region;",
+)
+
+OUTCOME_P = (0.72, 0.08, 0.09, 0.05, 0.06)
+EVIDENCE_V2_P = (0.75, 0.15, 0.10)  # complete, partial, missing
+RECEIPT_P = (0.92, 0.06, 0.02)
+PRIVACY_P = {"metadata_only": 0.55, "fingerprint_only": 0.20, "private_gateway": 0.12,
+             "redacted_trace": 0.08, "full_trace": 0.05}
+
+# Bad-record kinds: (reason, variant). Codes are 1-based positions in this tuple.
+BAD_KINDS = (
+    ("malformed_json", "truncated"),
+    ("missing_event_id", None),
+    ("bad_version", "zero"),
+    ("bad_version", "string"),
+    ("missing_tenant_id", None),
+    ("bad_timestamp", "impossible"),
+    ("bad_timestamp", "word"),
+    ("missing_model", None),
+    ("bad_tokens", None),
+    ("bad_cost", None),
+    ("negative_cost", None),
+    ("unknown_outcome", None),
+    ("unknown_privacy_mode", None),
+    ("unknown_receipt_status", None),
+)
+assert all(reason in QUARANTINE_REASONS for reason, _ in BAD_KINDS)
+_B_MALFORMED, _B_NO_ID, _B_VER0, _B_VERSTR, _B_NO_TENANT, _B_TS1, _B_TS2, _B_NO_MODEL, _B_TOKENS, \
+    _B_COST, _B_NEG, _B_OUTCOME, _B_PRIVACY, _B_RECEIPT = range(1, 15)
+
+
+@dataclass(frozen=True)
+class GenerationSummary:
+    events: int                      # distinct valid events (each has its latest version written)
+    records_written: int             # all lines / rows in all files
+    latest_versions: int             # == events
+    superseded_versions: int         # earlier versions of valid events (excluding replays)
+    replays: int                     # exact re-deliveries of a valid record
+    bad_records_by_reason: dict      # quarantine reason -> count (reasons from contract)
+    total_cost_usd_latest: Decimal   # sum of cost_usd over the latest version of each valid event
+    tenants: tuple                   # tenant ids
+    files: tuple                     # Paths written, in order
+    first_day: dt.date               # first UTC day of occurred_at
+    last_day: dt.date                # last UTC day of occurred_at (== end)
+    fmt: str = "jsonl"
+
+    @property
+    def bad_records(self) -> int:
+        return sum(self.bad_records_by_reason.values())
+
+
+# --------------------------------------------------------------------------------------------
+# seeds
+
+def _read_csv(name):
+    with open(SEEDS_DIR / name, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _price_micro(text: str) -> int:
+    value = Decimal(text) * 1_000_000
+    if value != value.to_integral_value() or value < 0:
+        raise ValueError(f"price book: price {text!r} has more than 6 decimal places or is negative")
+    return int(value)
+
+
+def load_price_book():
+    """Rows of the price book: (vendor, model, from, to-or-None, in, cached, out) in micro-USD per Mtok."""
+    rows = []
+    for r in _read_csv("model_price_book.csv"):
+        rows.append((r["vendor"], r["model"], dt.date.fromisoformat(r["effective_from"]),
+                     dt.date.fromisoformat(r["effective_to"]) if r["effective_to"] else None,
+                     _price_micro(r["input_usd_per_mtok"]), _price_micro(r["cached_input_usd_per_mtok"]),
+                     _price_micro(r["output_usd_per_mtok"])))
+    return rows
+
+
+def price_for(book, vendor: str, model: str, day: dt.date):
+    """(input, cached, output) USD per Mtok as Decimals for the row effective on ``day``."""
+    for v, m, f, t, pi, pc, po in book:
+        if v == vendor and m == model and f <= day and (t is None or day <= t):
+            return tuple(Decimal(x) / 1_000_000 for x in (pi, pc, po))
+    raise KeyError((vendor, model, day))
+
+
+def expected_cost(book, vendor, model, day, input_tokens, output_tokens, cached_input_tokens=0) -> Decimal:
+    """The metered cost as the generator computes it, rounded half-up to 9 places."""
+    pi, pc, po = price_for(book, vendor, model, day)
+    raw = (Decimal(input_tokens - cached_input_tokens) * pi + Decimal(cached_input_tokens) * pc
+           + Decimal(output_tokens) * po) / 1_000_000
+    return raw.quantize(Decimal("0.000000001"), rounding="ROUND_HALF_UP")
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+def _mix(x):
+    """splitmix64 finaliser: a bijection on uint64 (distinct inputs -> distinct outputs)."""
+    z = x.astype(_U64, copy=True)
+    z ^= z >> _U64(30)
+    z *= _U64(0xBF58476D1CE4E5B9)
+    z ^= z >> _U64(27)
+    z *= _U64(0x94D049BB133111EB)
+    z ^= z >> _U64(31)
+    return z
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def _hex_strings(words, prefix: str = "") -> pa.Array:
+    """uint64 array of shape (n, k) -> Arrow strings prefix + 16*k lowercase hex digits (big-endian)."""
+    words = np.ascontiguousarray(words, dtype=">u8")
+    n, k = words.shape
+    b = words.view(np.uint8).reshape(n, 8 * k)
+    hexed = np.empty((n, 16 * k), dtype=np.uint8)
+    hexed[:, 0::2] = _HEX[b >> 4]
+    hexed[:, 1::2] = _HEX[b & 15]
+    p = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    width = len(p) + 16 * k
+    data = np.empty((n, width), dtype=np.uint8)
+    data[:, :len(p)] = p
+    data[:, len(p):] = hexed
+    offsets = np.arange(0, width * (n + 1), width, dtype=np.int64)
+    return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+_HEX2 = np.array([[_HEX[i >> 4], _HEX[i & 15]] for i in range(256)], dtype=np.uint8).view("<u2").reshape(256)
+
+
+def _hexmat(words):
+    """uint64 (n, k) -> uint8 (n, 16k) of lowercase hex digits (big-endian)."""
+    words = np.ascontiguousarray(words, dtype=">u8")
+    n, k = words.shape
+    return _HEX2[words.view(np.uint8).reshape(n, 8 * k)].view(np.uint8)
+
+
+_FP_KEYS = [(0x9E3779B97F4A7C15 * (k + 1)) % 2**64 for k in range(8)]
+_FP_ODD = [(0xD6E8FEB86659FD93 + 2 * 0x2545F4914F6CDD1D * k) % 2**64 | 1 for k in range(8)]
+
+
+def _fp_words(e, salt):
+    """Eight deterministic pseudo-random words per event index: two 64-hex-digit fingerprints."""
+    h = _mix(e.astype(_U64) + salt + _U64(0x5DEECE66D))
+    out = np.empty((len(h), 8), dtype=_U64)
+    for k in range(8):
+        w = (h ^ _U64(_FP_KEYS[k])) * _U64(_FP_ODD[k])
+        out[:, k] = w ^ (w >> _U64(29))
+    return out
+
+
+def _digits(nums, width):
+    """non-negative int64 (n,) -> uint8 (n, width) of zero-padded decimal digits."""
+    p = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return ((np.asarray(nums, dtype=np.int64)[:, None] // p) % 10 + 48).astype(np.uint8)
+
+
+def _fixed(pieces, n, present=None, null_absent=False, selected=False) -> pa.Array:
+    """Concatenate constant byte strings and (n, w) uint8 matrices row-wise into an Arrow string array.
+    Rows where ``present`` is False are empty strings (or nulls with ``null_absent``); with ``selected``
+    the matrices hold only the present rows."""
+    rows = int(np.count_nonzero(present)) if selected else n
+    mats = [np.broadcast_to(np.frombuffer(x.encode(), dtype=np.uint8), (rows, len(x.encode())))
+            if isinstance(x, str) else x for x in pieces]
+    mat = np.concatenate(mats, axis=1) if len(mats) > 1 else np.ascontiguousarray(mats[0])
+    width = mat.shape[1]
+    validity = None
+    if present is None:
+        data = mat.reshape(-1)
+        offsets = np.arange(0, width * (n + 1), width, dtype=np.int64)
+    else:
+        data = mat.reshape(-1) if selected else mat[present].reshape(-1)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(present.astype(np.int64) * width, out=offsets[1:])
+        if null_absent:
+            validity = pa.py_buffer(np.packbits(present, bitorder="little"))
+    return pa.Array.from_buffers(pa.large_string(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _dict(codes, values) -> pa.DictionaryArray:
+    codes = np.asarray(codes)
+    idx = pa.array(codes.astype(np.int32), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(idx, pa.array(list(values), type=pa.string()))
+
+
+def _js(v):
+    return json.dumps(v, ensure_ascii=True, separators=(",", ":"))
+
+
+def _zipf(n, a):
+    w = 1.0 / np.arange(1, n + 1) ** a
+    return w / w.sum()
+
+
+def _check_args(out_dir, events, days, fmt, tenants, bad_rate, end):
+    for name, v in (("events", events), ("days", days), ("tenants", tenants)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if isinstance(bad_rate, bool) or not isinstance(bad_rate, (int, float)) or not 0 <= bad_rate <= 0.5:
+        raise ValueError(f"bad_rate must be a number in [0, 0.5], got {bad_rate!r}")
+    if end is not None and (not isinstance(end, dt.date) or isinstance(end, dt.datetime)):
+        raise ValueError(f"end must be a datetime.date, got {end!r}")
+    out = Path(out_dir)
+    if out.exists():
+        if not out.is_dir():
+            raise ValueError(f"output path {out} exists and is not a directory")
+        if any(out.iterdir()):
+            raise ValueError(f"output directory {out} is not empty: refusing to overwrite it")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the generator
+
+def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, bad_rate=0.01,
+                    end=None, content_marker=None) -> GenerationSummary:
+    """Write a synthetic ledger of ``events`` valid events over ``days`` UTC days ending ``end``."""
+    out = _check_args(out_dir, events, days, fmt, tenants, bad_rate, end)
+    if content_marker is not None and not isinstance(content_marker, str):
+        raise ValueError("content_marker must be a string")
+    if end is None:
+        end = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    first_day = end - dt.timedelta(days=days - 1)
+    N = int(events)
+    rng = np.random.Generator(np.random.PCG64(seed))
+
+    # ---- reference data
+    book = load_price_book()
+    models = []  # (vendor, model) in price-book order
+    for v, m, *_ in book:
+        if (v, m) not in models:
+            models.append((v, m))
+    M = len(models)
+    day_list = [first_day + dt.timedelta(days=i) for i in range(days)]
+    prices = np.zeros((M, days, 3), dtype=np.int64)
+    for mi, (v, m) in enumerate(models):
+        for di, d in enumerate(day_list):
+            hits = [r for r in book if r[0] == v and r[1] == m and r[2] <= d and (r[3] is None or d <= r[3])]
+            if len(hits) != 1:
+                raise ValueError(f"price book has {len(hits)} rows for {v}/{m} effective on {d}; "
+                                 f"choose a window the price book covers")
+            prices[mi, di] = hits[0][4:7]
+    out_price = prices[:, 0, 2]
+    fallback = np.zeros(M, dtype=np.int64)
+    for mi, (v, m) in enumerate(models):  # next cheaper model of the same vendor, else next dearer
+        same = [j for j, (vj, _) in enumerate(models) if vj == v and j != mi]
+        cheaper = [j for j in same if out_price[j] < out_price[mi]]
+        if cheaper:
+            fallback[mi] = max(cheaper, key=lambda j: (out_price[j], -j))
+        elif same:
+            fallback[mi] = min(same, key=lambda j: (out_price[j], j))
+        else:
+            fallback[mi] = mi
+    departments = [r["department"] for r in _read_csv("owner_departments.csv")]
+    wf_rows = _read_csv("owner_workflows.csv")
+    workflows = [r["workflow"] for r in wf_rows]
+    W, D = len(workflows), len(departments)
+    wf_dept = np.array([departments.index(r["owning_department"]) for r in wf_rows])
+    wf_model = np.zeros(W, dtype=np.int64)
+    wf_cust = np.zeros(W, dtype=bool)
+    wf_in = np.zeros(W)
+    wf_out = np.zeros(W)
+    for i, name in enumerate(workflows):
+        v, m, cust, tin, tout = WORKFLOW_PROFILES.get(name, (*models[i % M], i % 5 < 2, 2000, 400))
+        wf_model[i] = models.index((v, m)) if (v, m) in models else i % M
+        wf_cust[i], wf_in[i], wf_out[i] = cust, tin, tout
+    tenant_ids = tuple(TENANT_NAMES[i] if i < len(TENANT_NAMES) else f"tnt_org{i:04d}" for i in range(tenants))
+
+    # ---- logical requests (a trace: one or more attempts)
+    retried = rng.random(N) < 0.04
+    gsize = 1 + retried * rng.choice(np.array([1, 2, 3]), size=N, p=[0.6, 0.3, 0.1])
+    cs = np.cumsum(gsize)
+    L = int(np.searchsorted(cs, N)) + 1
+    gsize = gsize[:L].copy()
+    gsize[-1] -= int(cs[L - 1]) - N
+    del cs, retried
+    grp = np.repeat(np.arange(L, dtype=np.int64), gsize)
+    gstart = np.cumsum(gsize) - gsize
+    attempt = (np.arange(N, dtype=np.int64) - gstart[grp] + 1).astype(np.int8)
+    first_of_retried = (attempt == 1) & (gsize[grp] > 1)
+    del gstart
+
+    g_tenant = rng.choice(tenants, size=L, p=_zipf(tenants, 0.9)).astype(np.int16)
+    g_wf = ((rng.choice(W, size=L, p=_zipf(W, 1.1)) + 3 * g_tenant) % W).astype(np.int16)
+    g_dept = wf_dept[g_wf].astype(np.int16)
+    u = rng.random(L)
+    unattr = u < 0.05
+    drop_all = unattr & (rng.random(L) < 0.8)
+    no_emp = drop_all | ((u >= 0.05) & (u < 0.08))
+    emp_num = (g_tenant.astype(np.int64) * 1000 + g_dept * 60 + (60 * rng.random(L) ** 2).astype(np.int64))
+    cust_num = g_tenant.astype(np.int64) * 1000 + (400 * rng.random(L) ** 3).astype(np.int64)
+    g_cust = np.where(wf_cust[g_wf], cust_num, -1)
+    g_emp = np.where(no_emp, -1, emp_num)
+    g_dept_out = np.where(unattr, -1, g_dept).astype(np.int16)
+    g_wf_out = np.where(drop_all, -1, g_wf).astype(np.int16)
+    usual = rng.random(L) < 0.85
+    g_model = np.where(usual, wf_model[g_wf], rng.choice(M, size=L, p=_zipf(M, 0.8))).astype(np.int16)
+    del u, emp_num, cust_num, usual
+
+    dow = np.array([d.weekday() for d in day_list])
+    day_w = np.where(dow >= 5, 0.3, 1.0) * (1 + 0.3 * np.arange(days) / max(days, 1))
+    g_day = rng.choice(days, size=L, p=day_w / day_w.sum()).astype(np.int32)
+    business = rng.random(L) < 0.8
+    tod = np.where(business, rng.normal(14.5 * 3600_000, 3.2 * 3600_000, size=L), rng.random(L) * DAY_MS)
+    tod = np.mod(tod, DAY_MS).astype(np.int64)
+    start_ms = int(dt.datetime(first_day.year, first_day.month, first_day.day, tzinfo=dt.timezone.utc).timestamp()) * 1000
+    end_ms = start_ms + days * DAY_MS  # exclusive end of the window
+    g_occ = start_ms + g_day.astype(np.int64) * DAY_MS + tod
+    del business, tod
+
+    # ---- events (attempts)
+    tenant = g_tenant[grp]
+    wf_any = g_wf[grp]
+    dept = g_dept_out[grp]
+    emp = g_emp[grp]
+    cust = g_cust[grp]
+    model_req = g_model[grp]
+    backoff = rng.integers(1500, 30000, size=N)
+    occ = np.minimum(g_occ[grp] + (attempt.astype(np.int64) - 1) * backoff, end_ms - 1)
+    wf = g_wf_out[grp]
+    del g_tenant, g_wf, g_dept, g_dept_out, g_emp, g_cust, g_model, g_occ, g_wf_out, backoff
+    occ_ofs = rng.choice(len(OFFSETS), size=N, p=OFFSET_P).astype(np.int8)
+    occ_frac = rng.choice(3, size=N, p=[0.35, 0.5, 0.15]).astype(np.int8)
+    occ = np.where(occ_frac == 0, occ - occ % 1000, occ)
+    occ_day = ((occ - start_ms) // DAY_MS).astype(np.int32)
+
+    model_used = np.where(rng.random(N) < 0.03, fallback[model_req], model_req).astype(np.int16)
+    inp = np.exp(np.log(wf_in[wf_any]) + rng.normal(0, 0.9, N))
+    inp = np.where(rng.random(N) < 0.02, inp * 15, inp)
+    inp = np.clip(inp, 1, 1_000_000).astype(np.int64)
+    outt = np.clip(np.exp(np.log(wf_out[wf_any]) + rng.normal(0, 0.8, N)), 1, 32_000).astype(np.int64)
+    has_cache = rng.random(N) < 0.35
+    cached = np.where(has_cache, (inp * rng.uniform(0.1, 0.9, N)).astype(np.int64), 0)
+    cached_present = has_cache | (rng.random(N) < 0.1)
+    pr = rng.random(N)
+    policy = np.where(pr < 0.005, 2, np.where(pr < 0.035, 1, 0)).astype(np.int8)
+    blocked = policy == 2
+    policy_present = (policy != 0) | (rng.random(N) >= 0.3)
+    outt = np.where(blocked, 0, outt)
+    cached = np.where(blocked, 0, cached)
+    inp = np.where(blocked, np.where(rng.random(N) < 0.5, 0, np.minimum(inp, 200)), inp)
+    latency = np.where(blocked, rng.integers(5, 60, N),
+                       250 + outt * rng.uniform(8, 25, N) + rng.lognormal(5, 1, N)).astype(np.int64)
+    p = prices[model_used, occ_day]  # (N, 3)
+    num = (inp - cached) * p[:, 0] + cached * p[:, 1] + outt * p[:, 2]  # 1e-12 USD
+    cost = (num + 500) // 1000  # nano-USD, half-up
+    del p, num, pr, has_cache
+    cost_as_str = rng.random(N) < 0.15
+    receipt = rng.choice(3, size=N, p=RECEIPT_P).astype(np.int8)
+    privacy = rng.choice(len(PRIVACY_MODES), size=N, p=[PRIVACY_P[m] for m in PRIVACY_MODES]).astype(np.int8)
+    pm = {m: i for i, m in enumerate(PRIVACY_MODES)}
+    content = np.where(privacy == pm["redacted_trace"], 0, np.where(privacy == pm["full_trace"], len(PROMPTS), -1))
+    content = np.where(content >= 0, content + rng.integers(0, len(PROMPTS), N), -1).astype(np.int16)
+    budget = (dept >= 0) & (rng.random(N) < 0.88)
+    labels = rng.choice(len(LABELS), size=N, p=LABELS_P).astype(np.int8)
+    extras = rng.choice(len(EXTRAS_JSON), size=N, p=EXTRAS_P).astype(np.int8)
+    attempt_present = (attempt > 1) | (rng.random(N) < 0.5)
+
+    # ---- versions
+    nv = rng.choice(np.array([1, 2, 3], dtype=np.int8), size=N, p=[0.15, 0.80, 0.05])
+    rec1 = np.minimum(occ + latency + rng.integers(50, 3000, N), end_ms - 1)
+    rec2 = rec1 + np.clip(np.exp(rng.normal(np.log(45 * 60_000), 1.6, N)), 120_000, 14 * DAY_MS).astype(np.int64)
+    rec3 = rec2 + np.clip(np.exp(rng.normal(np.log(2 * 3600_000), 1.5, N)), 300_000, 14 * DAY_MS).astype(np.int64)
+    w2 = (nv >= 2) & (rec2 < end_ms)
+    w3 = w2 & (nv >= 3) & (rec3 < end_ms)
+    out2 = rng.choice(len(OUTCOMES), size=N, p=OUTCOME_P).astype(np.int8)
+    oi = {o: i for i, o in enumerate(OUTCOMES)}
+    out2 = np.where((first_of_retried & (rng.random(N) < 0.9)) | blocked, oi["failed"], out2).astype(np.int8)
+    ev2 = rng.choice(3, size=N, p=EVIDENCE_V2_P).astype(np.int8)
+    reopen = (out2 == oi["revised"]) | (out2 == oi["escalated"])
+    out3 = np.where(reopen, np.where(rng.random(N) < 0.7, oi["accepted"], oi["rejected"]), out2).astype(np.int8)
+    del reopen, nv, first_of_retried
+
+    idx2 = np.flatnonzero(w2)
+    idx3 = np.flatnonzero(w3)
+    rec_event = np.concatenate([np.arange(N), idx2, idx3]).astype(np.int64)
+    rec_ver = np.concatenate([np.full(N, 1, np.int8), np.full(len(idx2), 2, np.int8), np.full(len(idx3), 3, np.int8)])
+    rec_ms = np.concatenate([rec1, rec2[idx2], rec3[idx3]])
+    del rec1, rec2, rec3, w2, w3, idx2, idx3
+    V = len(rec_event)
+    rec_ofs = rng.choice(len(OFFSETS), size=V, p=OFFSET_P).astype(np.int8)
+    rec_frac = rng.choice(3, size=V, p=[0.35, 0.5, 0.15]).astype(np.int8)
+    floor = rec_ms - rec_ms % 1000
+    nofrac = (rec_frac == 0) & (floor >= occ[rec_event])
+    rec_frac = np.where((rec_frac == 0) & ~nofrac, 1, rec_frac).astype(np.int8)
+    rec_ms = np.where(nofrac, floor, rec_ms)
+    del floor, nofrac
+
+    # ---- replays and bad records
+    R = int(round(0.01 * V))
+    rep_src = rng.integers(0, V, R)
+    rep_delay = np.where(rng.random(R) < 0.5, rng.integers(0, 600_000, R), rng.integers(0, 2 * DAY_MS, R))
+    rep_key = np.maximum(np.minimum(rec_ms[rep_src] + rep_delay, end_ms - 1), rec_ms[rep_src])
+    B = int(round(bad_rate * (V + R) / (1 - bad_rate))) if bad_rate > 0 else 0
+    bad_src = rng.integers(0, V, B)
+    bad_kind = (np.arange(B) % len(BAD_KINDS) + 1)[rng.permutation(B)].astype(np.int8)
+    if fmt == "parquet":  # a Parquet row cannot be truncated nor hold version "two"
+        bad_kind = np.where(bad_kind == _B_MALFORMED, _B_TS2, bad_kind)
+        bad_kind = np.where(bad_kind == _B_VERSTR, _B_VER0, bad_kind).astype(np.int8)
+    row_src = np.concatenate([np.arange(V, dtype=np.int64), rep_src, bad_src])
+    row_bad = np.concatenate([np.zeros(V + R, np.int8), bad_kind])
+    row_eid = np.concatenate([rec_event, rec_event[rep_src], N + np.arange(B, dtype=np.int64)])
+    row_key = np.concatenate([rec_ms, rep_key, rec_ms[bad_src]])
+    del rep_src, rep_delay, rep_key, bad_src
+    order = np.argsort(row_key, kind="stable")
+    row_src, row_bad, row_eid, row_key = row_src[order], row_bad[order], row_eid[order], row_key[order]
+    del order
+
+    reasons = {}
+    for code, (reason, _) in enumerate(BAD_KINDS, start=1):
+        c = int(np.count_nonzero(bad_kind == code))
+        if c:
+            reasons[reason] = reasons.get(reason, 0) + c
+    bad_by_reason = {r: reasons[r] for r in QUARANTINE_REASONS if r in reasons}
+    total_cost = Decimal(int(cost.sum(dtype=np.int64))) / Decimal(10**9)
+
+    # ---- per-file rendering
+    salt = _U64((int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64)
+    ctx = dict(
+        fmt=fmt, tenant_ids=tenant_ids, departments=departments, workflows=workflows, models=models,
+        marker=content_marker,
+        ev=dict(tenant=tenant, wf=wf, dept=dept, emp=emp, cust=cust, model_req=model_req, model_used=model_used,
+                occ=occ, occ_ofs=occ_ofs, occ_frac=occ_frac, inp=inp, outt=outt, cached=cached,
+                cached_present=cached_present, policy=policy, policy_present=policy_present, latency=latency,
+                cost=cost, cost_as_str=cost_as_str, receipt=receipt, privacy=privacy, content=content,
+                budget=budget, labels=labels, extras=extras, attempt=attempt, attempt_present=attempt_present,
+                grp=grp, out2=out2, out3=out3, ev2=ev2),
+        rec=dict(event=rec_event, ver=rec_ver, ms=rec_ms, ofs=rec_ofs, frac=rec_frac),
+        salt=salt,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    ext = {"jsonl": "jsonl", "jsonl.gz": "jsonl.gz", "parquet": "parquet"}[fmt]
+    files = []
+    con = duckdb.connect(config={"preserve_insertion_order": True})
+    pool = ThreadPoolExecutor(max_workers=1)  # writes file k while file k+1 is rendered
+    renderer = _Renderer(ctx, con, pool)
+    file_day = (row_key - start_ms) // DAY_MS
+    bounds = np.flatnonzero(np.diff(file_day)) + 1
+    starts = np.concatenate([[0], bounds])
+    stops = np.concatenate([bounds, [len(file_day)]])
+    for a, b in zip(starts.tolist(), stops.tolist()):
+        day = first_day + dt.timedelta(days=int(file_day[a]))
+        folder = out / f"date={day.isoformat()}"
+        folder.mkdir()
+        nparts = max(1, -(-(b - a) // PART_ROWS))
+        cuts = np.linspace(a, b, nparts + 1).astype(np.int64)
+        for part in range(nparts):
+            path = folder / f"part-{part:04d}.{ext}"
+            sl = slice(int(cuts[part]), int(cuts[part + 1]))
+            renderer.write(path, row_src[sl], row_bad[sl], row_eid[sl])
+            files.append(path)
+    renderer.wait()
+    pool.shutdown()
+    con.close()
+
+    return GenerationSummary(
+        events=N, records_written=V + R + B, latest_versions=N, superseded_versions=V - N, replays=R,
+        bad_records_by_reason=bad_by_reason, total_cost_usd_latest=total_cost, tenants=tenant_ids,
+        files=tuple(files), first_day=first_day, last_day=end, fmt=fmt)
+
+
+class _Renderer:
+    def __init__(self, ctx, con, pool):
+        self.c = ctx
+        self.con = con
+        self.pool = pool
+        self.pending = None
+        self.json = ctx["fmt"] != "parquet"
+        q = _js if self.json else (lambda s: s)
+        marker = ctx["marker"]
+
+        def with_marker(s):
+            return f"{s} {marker}" if marker is not None else s
+
+        self.d_tenant = [q(t) for t in ctx["tenant_ids"]]
+        self.d_dept = [q(d) for d in ctx["departments"]]
+        self.d_budget = [q(f"bud_{d}_monthly") for d in ctx["departments"]]
+        self.d_wf = [q(w) for w in ctx["workflows"]]
+        self.d_vendor = [q(v) for v, _ in ctx["models"]]
+        self.d_model = [q(m) for _, m in ctx["models"]]
+        self.d_policy = [q(p) for p in POLICY_RESULTS]
+        self.d_outcome = [q(o) for o in OUTCOMES] + [q("approved")]
+        self.d_receipt = [q(r) for r in RECEIPT_STATUSES] + [q("signed")]
+        self.d_evidence = [q(e) for e in EVIDENCE_STATUSES]
+        self.d_privacy = [q(p) for p in PRIVACY_MODES] + [q("everything")]
+        self.d_ofs = [s for s, _ in OFFSETS]
+        self.ofs_min = np.array([m * 60_000 for _, m in OFFSETS], dtype=np.int64)
+        prompts = [with_marker(s) for s in REDACTED_PROMPTS] + [with_marker(s.format(n=i * 37 + 11)) for i, s in enumerate(PROMPTS)]
+        resps = [with_marker(s) for s in REDACTED_RESPONSES] + [with_marker(s.format(n=i * 53 + 7)) for i, s in enumerate(RESPONSES)]
+        if self.json:
+            self._init_json_combos()
+            self.d_content = [f',"prompt":{_js(p)},"response":{_js(r)}' for p, r in zip(prompts, resps)]
+            self.d_labels = [None if lab is None else f',"labels":{_js(lab)}' for lab in LABELS]
+            self.d_extras = list(EXTRAS_JSON)
+        else:
+            self.d_prompt, self.d_response = prompts, resps
+            self.labels_arr = pa.array(list(LABELS), type=pa.map_(pa.string(), pa.string()))
+            self.d_build = list(EXTRAS_BUILD)
+
+    def _init_json_combos(self):
+        """Pre-rendered JSON fragments for combinations of categorical fields (one lookup per row)."""
+        c = self.c
+        D, W, M = len(c["departments"]), len(c["workflows"]), len(c["models"])
+        self.dims_org = (D + 1, W + 1, 2)
+        org = []
+        for d in range(-1, D):
+            for w in range(-1, W):
+                for b in (0, 1):
+                    f = "" if d < 0 else f',"department":{self.d_dept[d]}'
+                    f += "" if w < 0 else f',"workflow":{self.d_wf[w]}'
+                    f += f',"budget_id":{self.d_budget[d]}' if (b and d >= 0) else ""
+                    org.append(f)
+        self.c_org = org
+        model = []
+        for mr in range(M):
+            for mu in range(M):
+                for missing in (0, 1):
+                    f = f',"vendor":{self.d_vendor[mu]},"model_requested":{self.d_model[mr]}'
+                    model.append(f + ("" if missing else f',"model_used":{self.d_model[mu]}'))
+        self.c_model = model
+        self.dims_status = (len(POLICY_RESULTS) + 1, len(OUTCOMES) + 2, len(RECEIPT_STATUSES) + 1,
+                            len(EVIDENCE_STATUSES), len(PRIVACY_MODES) + 1)
+        status = []
+        for pol in range(-1, len(POLICY_RESULTS)):
+            for out in range(-1, len(OUTCOMES) + 1):
+                for rc in range(len(RECEIPT_STATUSES) + 1):
+                    for evs in range(len(EVIDENCE_STATUSES)):
+                        for pm in range(len(PRIVACY_MODES) + 1):
+                            f = "" if pol < 0 else f',"policy_result":{self.d_policy[pol]}'
+                            f += "" if out < 0 else f',"outcome":{self.d_outcome[out]}'
+                            f += f',"receipt_status":{self.d_receipt[rc]},"evidence_status":{self.d_evidence[evs]}'
+                            f += f',"privacy_mode":{self.d_privacy[pm]}'
+                            status.append(f)
+        self.c_status = status
+        self.c_version = ['{"version":0', '{"version":1', '{"version":2', '{"version":3', '{"version":"two"']
+        self.c_attempt = [f',"attempt":{k}' for k in range(0, 128)]
+        labx = []
+        for lab in LABELS:
+            for ex in EXTRAS_JSON:
+                labx.append(("" if lab is None else f',"labels":{_js(lab)}') + (ex or ""))
+        self.c_labx = labx
+
+    def _common(self, src, bad, eid):
+        """Numpy columns of the rows of one file (bad-record overrides applied)."""
+        ev, rec = self.c["ev"], self.c["rec"]
+        e = rec["event"][src]
+        ver = rec["ver"][src].astype(np.int64)
+        x = dict(e=e, ver=ver)
+        x["version"] = np.where(bad == _B_VER0, 0, ver)
+        inp = ev["inp"][e]
+        x["inp"] = np.where(bad == _B_TOKENS, -(inp + 1), inp)
+        cost = ev["cost"][e]
+        x["cost"] = np.where(bad == _B_NEG, -np.maximum(cost, 1_234_567), cost)
+        x["cost_as_str"] = ev["cost_as_str"][e] & (bad != _B_NEG)
+        outcome = np.where(ver == 1, -1, np.where(ver == 2, ev["out2"][e], ev["out3"][e]))
+        x["outcome"] = np.where(bad == _B_OUTCOME, len(OUTCOMES), outcome)
+        x["evidence"] = np.where(ver == 1, 3, np.where(ver == 2, ev["ev2"][e], 0))
+        x["receipt"] = np.where(bad == _B_RECEIPT, len(RECEIPT_STATUSES), ev["receipt"][e])
+        x["privacy"] = np.where(bad == _B_PRIVACY, len(PRIVACY_MODES), ev["privacy"][e])
+        x["fp_present"] = ev["privacy"][e] != 0
+        x["policy"] = np.where(ev["policy_present"][e], ev["policy"][e], -1)
+        return x
+
+    def _ts_cols(self, src, e):
+        ev, rec = self.c["ev"], self.c["rec"]
+        occ, occ_ofs, rms, rofs = ev["occ"][e], ev["occ_ofs"][e], rec["ms"][src], rec["ofs"][src]
+        return {
+            "rec_local": pa.array(rms + self.ofs_min[rofs]).cast(pa.timestamp("ms")),
+            "rec_msf": pa.array((rms % 1000).astype(np.int16)),
+            "rec_frac": pa.array(rec["frac"][src]),
+            "rec_sfx": _dict(rofs, self.d_ofs),
+            "occ_local": pa.array(occ + self.ofs_min[occ_ofs]).cast(pa.timestamp("ms")),
+            "occ_msf": pa.array((occ % 1000).astype(np.int16)),
+            "occ_frac": pa.array(ev["occ_frac"][e]),
+            "occ_sfx": _dict(occ_ofs, self.d_ofs),
+        }
+
+    def _table_json(self, src, bad, eid):
+        ev, salt = self.c["ev"], self.c["salt"]
+        x = self._common(src, bad, eid)
+        e = x["e"]
+        n = len(src)
+        eid_hex = _hexmat(_mix(eid.astype(_U64) + salt)[:, None])
+        fp_hex = _hexmat(_fp_words(e[x["fp_present"]], salt))
+        trace_hex = _hexmat(_mix(ev["grp"][e].astype(_U64) + salt + _U64(0xD1B54A32D192ED03))[:, None])
+        emp, cust = ev["emp"][e], ev["cust"][e]
+        wemp = max(5, len(str(int(emp.max(initial=0)))))
+        wcus = max(5, len(str(int(cust.max(initial=0)))))
+        dept, wf = ev["dept"][e].astype(np.int64), ev["wf"][e].astype(np.int64)
+        D1, W1, _ = self.dims_org
+        org = ((dept + 1) * W1 + (wf + 1)) * 2 + ev["budget"][e]
+        M = len(self.c["models"])
+        model = (ev["model_req"][e].astype(np.int64) * M + ev["model_used"][e]) * 2 + (bad == _B_NO_MODEL)
+        P1, O2, R1, E, PM1 = self.dims_status
+        x = {k: (v.astype(np.int64) if k in ("policy", "outcome", "receipt", "evidence", "privacy") else v)
+             for k, v in x.items()}
+        status = ((((x["policy"] + 1) * O2 + (x["outcome"] + 1)) * R1 + x["receipt"]) * E + x["evidence"]) * PM1 \
+            + x["privacy"]
+        version = np.where(bad == _B_VERSTR, 4, x["version"])
+        attempt = np.where(ev["attempt_present"][e], ev["attempt"][e], -1)
+        labx = ev["labels"][e].astype(np.int64) * len(EXTRAS_JSON) + ev["extras"][e]
+        cols = {
+            "bad": pa.array(bad.astype(np.int8)),
+            "event_id": _fixed([',"event_id":"evt_', eid_hex, '"'], n, present=bad != _B_NO_ID),
+            "version": _dict(version, self.c_version),
+            **self._ts_cols(src, e),
+            "tenant_id": _dict(np.where(bad == _B_NO_TENANT, -1, ev["tenant"][e]), self.d_tenant),
+            "org": _dict(org, self.c_org),
+            "emp": _fixed([',"employee_id":"emp_', _digits(np.maximum(emp, 0), wemp), '"'], n, present=emp >= 0),
+            "cust": _fixed([',"customer_id":"cus_', _digits(np.maximum(cust, 0), wcus), '"'], n, present=cust >= 0),
+            "model": _dict(model, self.c_model),
+            "input_tokens": pa.array(x["inp"]),
+            "output_tokens": pa.array(ev["outt"][e]),
+            "cached_input_tokens": pa.array(ev["cached"][e], mask=~ev["cached_present"][e]),
+            "cost": pa.array(x["cost"]),
+            "cost_as_str": pa.array(x["cost_as_str"]),
+            "latency_ms": pa.array(ev["latency"][e]),
+            "status": _dict(status, self.c_status),
+            "fps": _fixed([',"prompt_fingerprint":"', fp_hex[:, :64], '","response_fingerprint":"', fp_hex[:, 64:], '"'],
+                          n, present=x["fp_present"], selected=True),
+            "content": _dict(ev["content"][e], self.d_content),
+            "trace": _fixed([',"trace_id":"trc_', trace_hex, '"'], n),
+            "attempt": _dict(attempt, self.c_attempt),
+            "labx": _dict(labx, self.c_labx),
+        }
+        return pa.table(cols), None
+
+    def _table(self, src, bad, eid):
+        c, ev, rec = self.c, self.c["ev"], self.c["rec"]
+        e = rec["event"][src]
+        ver = rec["ver"][src].astype(np.int64)
+        n = len(src)
+        salt = c["salt"]
+        eid_words = _mix(eid.astype(_U64) + salt)[:, None]
+        fp_words = _fp_words(e, salt)
+        grp_words = _mix(ev["grp"][e].astype(_U64) + salt + _U64(0xD1B54A32D192ED03))[:, None]
+        fp_mask = ev["privacy"][e] == 0
+        fps = [_hex_strings(fp_words[:, 0:4]), _hex_strings(fp_words[:, 4:8])]
+        fps = [pc.if_else(pa.array(fp_mask), pa.scalar(None, pa.large_string()), a) for a in fps]
+
+        occ = ev["occ"][e]
+        occ_ofs = ev["occ_ofs"][e]
+        rms = rec["ms"][src]
+        rofs = rec["ofs"][src]
+        version = np.where(bad == _B_VER0, 0, ver)
+        inp = ev["inp"][e]
+        inp = np.where(bad == _B_TOKENS, -(inp + 1), inp)
+        cost = ev["cost"][e]
+        cost = np.where(bad == _B_NEG, -np.maximum(cost, 1_234_567), cost)
+        cost_as_str = ev["cost_as_str"][e] & (bad != _B_NEG)
+        outcome = np.where(ver == 1, -1, np.where(ver == 2, ev["out2"][e], ev["out3"][e]))
+        outcome = np.where(bad == _B_OUTCOME, len(OUTCOMES), outcome)
+        evidence = np.where(ver == 1, 3, np.where(ver == 2, ev["ev2"][e], 0))
+        receipt = np.where(bad == _B_RECEIPT, len(RECEIPT_STATUSES), ev["receipt"][e])
+        privacy = np.where(bad == _B_PRIVACY, len(PRIVACY_MODES), ev["privacy"][e])
+        dept = ev["dept"][e]
+        mu = ev["model_used"][e]
+        cols = {
+            "bad": pa.array(bad.astype(np.int8)),
+            "event_id": _hex_strings(eid_words, "evt_"),
+            "version": pa.array(version),
+            "rec_local": pa.array(rms + self.ofs_min[rofs]).cast(pa.timestamp("ms")),
+            "rec_msf": pa.array((rms % 1000).astype(np.int16)),
+            "rec_frac": pa.array(rec["frac"][src]),
+            "rec_sfx": _dict(rofs, self.d_ofs),
+            "occ_local": pa.array(occ + self.ofs_min[occ_ofs]).cast(pa.timestamp("ms")),
+            "occ_msf": pa.array((occ % 1000).astype(np.int16)),
+            "occ_frac": pa.array(ev["occ_frac"][e]),
+            "occ_sfx": _dict(occ_ofs, self.d_ofs),
+            "tenant_id": _dict(np.where(bad == _B_NO_TENANT, -1, ev["tenant"][e]), self.d_tenant),
+            "department": _dict(dept, self.d_dept),
+            "emp": pa.array(ev["emp"][e], mask=ev["emp"][e] < 0),
+            "workflow": _dict(ev["wf"][e], self.d_wf),
+            "cust": pa.array(ev["cust"][e], mask=ev["cust"][e] < 0),
+            "vendor": _dict(mu, self.d_vendor),
+            "model_requested": _dict(ev["model_req"][e], self.d_model),
+            "model_used": _dict(np.where(bad == _B_NO_MODEL, -1, mu), self.d_model),
+            "input_tokens": pa.array(inp),
+            "output_tokens": pa.array(ev["outt"][e]),
+            "cached_input_tokens": pa.array(ev["cached"][e], mask=~ev["cached_present"][e]),
+            "cost": pa.array(cost),
+            "cost_as_str": pa.array(cost_as_str),
+            "latency_ms": pa.array(ev["latency"][e]),
+            "budget_id": _dict(np.where(ev["budget"][e], dept, -1), self.d_budget),
+            "policy_result": _dict(np.where(ev["policy_present"][e], ev["policy"][e], -1), self.d_policy),
+            "outcome": _dict(outcome, self.d_outcome),
+            "receipt_status": _dict(receipt, self.d_receipt),
+            "evidence_status": _dict(evidence, self.d_evidence),
+            "privacy_mode": _dict(privacy, self.d_privacy),
+            "prompt_fingerprint": fps[0],
+            "response_fingerprint": fps[1],
+            "trace_id": _hex_strings(grp_words, "trc_"),
+            "attempt": pa.array(ev["attempt"][e].astype(np.int64), mask=~ev["attempt_present"][e]),
+        }
+        content = ev["content"][e]
+        if self.json:
+            cols["content"] = _dict(content, self.d_content)
+            cols["labels"] = _dict(np.where(ev["labels"][e] == 0, -1, ev["labels"][e]), self.d_labels)
+            cols["extras"] = _dict(np.where(ev["extras"][e] == 0, -1, ev["extras"][e]), self.d_extras)
+            labels = None
+        else:
+            cols["prompt"] = _dict(content, self.d_prompt)
+            cols["response"] = _dict(content, self.d_response)
+            cols["meter_build"] = _dict(np.where(np.isin(ev["extras"][e], (1, 3)), ev["extras"][e], -1), self.d_build)
+            labels = self.labels_arr.take(pa.array(ev["labels"][e].astype(np.int32)))
+        assert n == len(cols["bad"])
+        return pa.table(cols), labels
+
+    _TS = ("strftime({p}_local, '%Y-%m-%dT%H:%M:%S') || CASE {p}_frac WHEN 0 THEN '' WHEN 1 THEN "
+           "'.' || lpad({p}_msf::VARCHAR, 3, '0') ELSE '.' || lpad({p}_msf::VARCHAR, 3, '0') || '000' END || {p}_sfx")
+    _COST = ("CASE WHEN cost < 0 THEN '-' ELSE '' END || (abs(cost) // 1000000000)::VARCHAR || '.' || "
+             "lpad((abs(cost) % 1000000000)::VARCHAR, 9, '0')")
+
+    def _sql_json(self):
+        cost = self._COST
+        f = [
+            "version", "event_id",
+            f"""',"recorded_at":"' || {self._TS.format(p="rec")} || '"'""",
+            f"""',"occurred_at":' || CASE WHEN bad = {_B_TS1} THEN '"2026-13-45T99:00:00Z"' """
+            f"""WHEN bad = {_B_TS2} THEN '"yesterday"' ELSE '"' || {self._TS.format(p="occ")} || '"' END""",
+            """',"tenant_id":' || tenant_id""",
+            "org", "emp", "cust", "model",
+            """',"input_tokens":' || input_tokens::VARCHAR""",
+            """',"output_tokens":' || output_tokens::VARCHAR""",
+            """',"cached_input_tokens":' || cached_input_tokens::VARCHAR""",
+            f"""',"cost_usd":' || CASE WHEN bad = {_B_COST} THEN '"12,50"' WHEN cost_as_str THEN '"' || {cost} || '"' """
+            f"""ELSE rtrim(rtrim({cost}, '0'), '.') END""",
+            """',"latency_ms":' || latency_ms::VARCHAR""",
+            "status", "fps", "content", "trace", "attempt", "labx", "'}' || chr(10)",
+        ]
+        body = "concat(" + ",\n".join(f) + ")"
+        return (f"SELECT CASE WHEN bad = {_B_MALFORMED} THEN left(body, length(body) // 2) || chr(10) ELSE body END AS line "
+                f"FROM (SELECT bad, {body} AS body FROM t)")
+
+    def _sql_parquet(self):
+        cost = self._COST
+        return f"""SELECT
+            CASE WHEN bad = {_B_NO_ID} THEN NULL ELSE event_id END AS event_id,
+            version,
+            {self._TS.format(p="rec")} AS recorded_at,
+            CASE WHEN bad = {_B_TS1} THEN '2026-13-45T99:00:00Z' WHEN bad = {_B_TS2} THEN 'yesterday'
+                 ELSE {self._TS.format(p="occ")} END AS occurred_at,
+            tenant_id::VARCHAR AS tenant_id, department::VARCHAR AS department,
+            'emp_' || lpad(emp::VARCHAR, 5, '0') AS employee_id, workflow::VARCHAR AS workflow,
+            'cus_' || lpad(cust::VARCHAR, 5, '0') AS customer_id, vendor::VARCHAR AS vendor,
+            model_requested::VARCHAR AS model_requested, model_used::VARCHAR AS model_used,
+            input_tokens, output_tokens, cached_input_tokens,
+            CASE WHEN bad = {_B_COST} THEN '12,50' ELSE {cost} END AS cost_usd,
+            latency_ms, budget_id::VARCHAR AS budget_id, policy_result::VARCHAR AS policy_result,
+            outcome::VARCHAR AS outcome, receipt_status::VARCHAR AS receipt_status,
+            evidence_status::VARCHAR AS evidence_status, privacy_mode::VARCHAR AS privacy_mode,
+            prompt_fingerprint::VARCHAR AS prompt_fingerprint, response_fingerprint::VARCHAR AS response_fingerprint,
+            prompt::VARCHAR AS prompt, response::VARCHAR AS response, trace_id::VARCHAR AS trace_id,
+            attempt, meter_build::VARCHAR AS meter_build
+            FROM t"""
+
+    def write(self, path, src, bad, eid):
+        t, labels = (self._table_json if self.json else self._table)(src, bad, eid)
+        # many record batches let DuckDB scan (and so format) on all threads; order is preserved
+        t = pa.Table.from_batches(t.to_batches(max_chunksize=BATCH_ROWS))
+        self.con.register("t", t)
+        try:
+            if self.json:
+                res = self.con.sql(self._sql_json()).to_arrow_table()
+                self.wait()
+                self.pending = self.pool.submit(self._write_lines, path, res.column("line"))
+            else:
+                res = self.con.sql(self._sql_parquet()).to_arrow_table()
+                res = res.append_column("labels", labels)
+                names = list(res.column_names)
+                names.remove("labels")
+                names.insert(names.index("attempt") + 1, "labels")
+                res = res.select(names).cast(PARQUET_SCHEMA)
+                self.wait()
+                self.pending = self.pool.submit(pq.write_table, res, path, compression="zstd",
+                                                row_group_size=500_000)
+        finally:
+            self.con.unregister("t")
+
+    def wait(self):
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def _write_lines(self, path, column):
+        if self.c["fmt"] == "jsonl.gz":
+            raw = open(path, "wb")
+            fh = gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0)
+        else:
+            raw = None
+            fh = open(path, "wb")
+        try:
+            for chunk in column.chunks:
+                if chunk.null_count:
+                    raise AssertionError("null line")
+                width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+                if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+                    chunk = chunk.cast(pa.large_string())
+                    width = np.int64
+                bufs = chunk.buffers()
+                offs = np.frombuffer(bufs[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+                if len(chunk):
+                    fh.write(memoryview(bufs[2])[int(offs[0]):int(offs[-1])])
+        finally:
+            fh.close()
+            if raw is not None:
+                raw.close()
+
+
+PARQUET_SCHEMA = pa.schema([
+    ("event_id", pa.string()), ("version", pa.int64()), ("recorded_at", pa.string()), ("occurred_at", pa.string()),
+    ("tenant_id", pa.string()), ("department", pa.string()), ("employee_id", pa.string()), ("workflow", pa.string()),
+    ("customer_id", pa.string()), ("vendor", pa.string()), ("model_requested", pa.string()),
+    ("model_used", pa.string()), ("input_tokens", pa.int64()), ("output_tokens", pa.int64()),
+    ("cached_input_tokens", pa.int64()), ("cost_usd", pa.string()), ("latency_ms", pa.int64()),
+    ("budget_id", pa.string()), ("policy_result", pa.string()), ("outcome", pa.string()),
+    ("receipt_status", pa.string()), ("evidence_status", pa.string()), ("privacy_mode", pa.string()),
+    ("prompt_fingerprint", pa.string()), ("response_fingerprint", pa.string()), ("prompt", pa.string()),
+    ("response", pa.string()), ("trace_id", pa.string()), ("attempt", pa.int64()),
+    ("labels", pa.map_(pa.string(), pa.string())), ("meter_build", pa.string()),
+])

@@ -1,0 +1,42 @@
+"""Shared fixtures: generated ledgers, built into real DuckDB files through the real CLI."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from reporter.cli import cli
+from reporter.generate import generate_ledger
+
+
+def run_cli(*arguments: str):
+    """Invoke the CLI in-process, as a user would from the shell."""
+    return CliRunner().invoke(cli, [str(argument) for argument in arguments], catch_exceptions=False)
+
+
+def build(ledger: Path, database: Path, *extra: str):
+    result = run_cli("build", "--ledger", ledger, "--duckdb", database, *extra)
+    assert result.exit_code == 0, result.output[-3000:]
+    return result
+
+
+def query(database: Path, sql: str, parameters=None) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute(sql, parameters or []).fetchall()
+
+
+@pytest.fixture(scope="session")
+def small_ledger(tmp_path_factory):
+    """Two tenants, a month, and every kind of bad record, built once for the session."""
+    folder = tmp_path_factory.mktemp("small")
+    summary = generate_ledger(
+        folder / "ledger", events=4000, days=30, seed=11, tenants=2, bad_rate=0.05,
+        end=date(2026, 10, 31),
+    )
+    database = folder / "monitor.duckdb"
+    build(folder / "ledger", database)
+    return summary, folder / "ledger", database

@@ -1,0 +1,107 @@
+"""The command line: help, and one clear line with a non-zero exit for every kind of bad input."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from reporter.cli import cli
+from reporter.generate import generate_ledger
+
+COMMANDS = sorted(cli.commands)
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    result = run_cli(command, "--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_and_option_is_documented(command):
+    documented = DOCS.read_text(encoding="utf-8")
+    assert f"## p402-monitor {command}" in documented
+    for parameter in cli.commands[command].params:
+        for option in parameter.opts:
+            if option.startswith("--"):
+                assert option in documented, f"{command} {option} is not in docs/cli.md"
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    error_lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(error_lines) == 1, result.output
+    for fragment in fragments:
+        assert fragment in error_lines[0], error_lines[0]
+
+
+def test_missing_ledger_is_a_clear_error(tmp_path):
+    result = run_cli("build", "--ledger", tmp_path / "nowhere", "--duckdb", tmp_path / "m.duckdb")
+    assert_one_line_error(result, "does not exist")
+
+
+def test_a_folder_without_ledger_files_is_a_clear_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a ledger")
+    result = run_cli("build", "--ledger", tmp_path, "--duckdb", tmp_path / "m.duckdb")
+    assert_one_line_error(result, "holds no ledger file")
+
+
+def test_a_glob_matching_nothing_is_a_clear_error(tmp_path):
+    result = run_cli("build", "--ledger", str(tmp_path / "*.parquet"), "--duckdb", tmp_path / "m.duckdb")
+    assert_one_line_error(result, "holds no ledger file")
+
+
+@pytest.mark.parametrize("name, content", [
+    ("broken.parquet", b"PAR1 this is not parquet"),
+    ("broken.jsonl.gz", b"this is not gzip"),
+])
+def test_an_unreadable_ledger_file_is_named(tmp_path, name, content):
+    ledger = tmp_path / "ledger"
+    generate_ledger(ledger, events=20, days=1, seed=1, bad_rate=0, end=date(2026, 11, 1))
+    (ledger / name).write_bytes(content)
+    result = run_cli("build", "--ledger", ledger, "--duckdb", tmp_path / "m.duckdb")
+    assert_one_line_error(result, name)
+
+
+@pytest.mark.parametrize("arguments, fragment", [
+    (["generate", "--events", "0", "--out", "x"], "--events"),
+    (["generate", "--bad-rate", "2", "--out", "x"], "--bad-rate"),
+    (["generate", "--format", "xml", "--out", "x"], "--format"),
+    (["generate", "--end", "yesterday", "--out", "x"], "--end"),
+    (["build", "--as-of", "last tuesday"], "--as-of"),
+    (["build", "--bogus"], "--bogus"),
+])
+def test_bad_option_values_name_the_option(arguments, fragment):
+    assert_one_line_error(run_cli(*arguments), fragment)
+
+
+def test_generate_refuses_to_overwrite_a_ledger(tmp_path):
+    (tmp_path / "old.jsonl").write_text("{}\n")
+    assert_one_line_error(run_cli("generate", "--events", "5", "--out", tmp_path))
+
+
+def test_a_failing_data_test_fails_the_build_and_is_named(tmp_path):
+    ledger = tmp_path / "ledger"
+    generate_ledger(ledger, events=300, days=3, seed=2, bad_rate=0.3, end=date(2026, 11, 1))
+    result = run_cli("build", "--ledger", ledger, "--duckdb", tmp_path / "m.duckdb")
+    assert_one_line_error(result, "assert_quarantine_share_within_limit")
+
+
+def test_the_console_script_runs_without_a_traceback(tmp_path):
+    script = Path(sys.executable).parent / "p402-monitor"
+    completed = subprocess.run(
+        [str(script), "build", "--ledger", str(tmp_path / "none")],
+        capture_output=True, text=True, check=False,
+    )
+    assert completed.returncode == 1
+    assert "Traceback" not in completed.stderr
+    assert re.fullmatch(r"Error: .*does not exist\n", completed.stderr)

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__, dbt_invoke, ledger_health, project
+from . import __version__, breakdown as breakdown_lib, dbt_invoke, ledger_health, output, project
 from .generate import generate_ledger
+from .semantic import SemanticLayer, SemanticLayerMissing
+from .warehouse import WarehouseUnavailable, open_warehouse
 
 
 def ledger_option(function):
@@ -146,6 +148,68 @@ def demo(demo_dir, events, days, seed):
     click.echo("")
     click.echo(f"Database:  {database}")
     click.echo(f"Explore:   duckdb {database} -c 'select * from main.rpt_ledger_reconciliation'")
+
+
+@cli.command()
+@click.option("--by", "by", required=True, metavar="DIM[,DIM…]",
+              help="Dimensions to group by, in column order (see the list below).")
+@click.option("--where", "where", multiple=True, metavar="DIM=VALUE",
+              help="Keep rows whose DIM is VALUE. Repeats AND; a repeated DIM ORs its values.")
+@click.option("--from", "start", metavar="DATE", help="First UTC day, inclusive (YYYY-MM-DD).")
+@click.option("--to", "end", metavar="DATE", help="Last UTC day, inclusive (YYYY-MM-DD).")
+@click.option("--period", metavar="YYYY-MM", help="A calendar month (instead of --from/--to).")
+@click.option("--tenant", metavar="T", help="Tenant to report on; needed when the ledger has several.")
+@click.option("--metrics", "extra_metrics", metavar="METRIC[,METRIC…]", default="",
+              help="Further metrics of the semantic layer to add as columns (e.g. acceptance_rate).")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--duckdb", "duckdb_path", envvar="P402_DUCKDB_PATH", metavar="FILE",
+              help=f"Built DuckDB database file. Env: P402_DUCKDB_PATH (default ./{project.DEFAULT_DUCKDB_FILE}).")
+def breakdown(by, where, start, end, period, tenant, extra_metrics, output_format, duckdb_path):
+    """Spend, tokens and outcomes grouped by any owner dimensions.
+
+    Dimensions: department, cost_center, division, employee, workflow, customer, vendor,
+    model_requested, model_used, outcome, receipt_status, evidence_status, privacy_mode,
+    policy_result, budget (and any other declared in the semantic layer), and the time
+    grains day, week, month. Rows are sorted by cost, largest first; cost_usd is exact.
+
+    Example:
+
+        p402-monitor breakdown --by department,model_used --where vendor=openai --period 2026-10
+    """
+    try:
+        if period and (start or end):
+            raise breakdown_lib.BreakdownError("give either --period or --from/--to, not both")
+        first_day, last_day = breakdown_lib.period_bounds(period) if period else (
+            breakdown_lib.parse_day(start, "--from") if start else None,
+            breakdown_lib.parse_day(end, "--to") if end else None,
+        )
+        if first_day and last_day and first_day > last_day:
+            raise breakdown_lib.BreakdownError(f"--from {first_day} is after --to {last_day}")
+        with open_warehouse(duckdb_path) as warehouse:
+            layer = SemanticLayer(warehouse.engine)
+            dimensions = layer.dimensions()
+            request = breakdown_lib.BreakdownRequest(
+                by=breakdown_lib.parse_by(by, dimensions),
+                where=breakdown_lib.parse_where(where, dimensions),
+                start=first_day,
+                end=last_day,
+                tenant=tenant,
+                extra_metrics=breakdown_lib.check_metrics(
+                    [name.strip() for name in extra_metrics.split(",") if name.strip()], layer.metrics()
+                ),
+            )
+            result = breakdown_lib.run_breakdown(layer, warehouse, request)
+    except (breakdown_lib.BreakdownError, SemanticLayerMissing, WarehouseUnavailable) as error:
+        raise click.UsageError(str(error)) from None
+    if output_format == "csv":
+        click.echo(output.to_csv(result.columns, result.rows), nl=False)
+    elif output_format == "json":
+        click.echo(output.to_json(result.columns, result.rows), nl=False)
+    else:
+        click.echo(f"Tenant {result.tenant}" + (f", {first_day} to {last_day}" if first_day or last_day else ", all time"))
+        click.echo(output.to_table(result.columns, result.rows, result.dimensions) if result.rows
+                   else "No events match.")
 
 
 def _run_build(settings: dbt_invoke.BuildSettings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +28,25 @@ def build(ledger: Path, database: Path, *extra: str):
 def query(database: Path, sql: str, parameters=None) -> list[tuple]:
     with duckdb.connect(str(database), read_only=True) as connection:
         return connection.execute(sql, parameters or []).fetchall()
+
+
+def ledger_record(event_id, occurred_at, **fields) -> dict:
+    """A valid ledger record; keyword arguments replace or add fields."""
+    return {
+        "event_id": event_id, "version": 1, "recorded_at": "2026-11-27T12:00:00Z",
+        "occurred_at": occurred_at, "tenant_id": "tnt_acme", "vendor": "openai",
+        "model_requested": "gpt-4o", "model_used": "gpt-4o", "input_tokens": 10,
+        "output_tokens": 5, "cost_usd": "0.000075000", "receipt_status": "verified",
+        "evidence_status": "complete", "privacy_mode": "metadata_only", **fields,
+    }
+
+
+def write_ledger(folder: Path, records) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "part-0000.jsonl").write_text(
+        "".join(json.dumps(record) + "\n" for record in records), encoding="utf-8"
+    )
+    return folder
 
 
 @pytest.fixture(scope="session")

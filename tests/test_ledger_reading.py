@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 
 import pyarrow.parquet as pq
 
-from conftest import build, query
+from conftest import build, ledger_record as record, query
 from reporter.generate import generate_ledger
 
 EVENT_COLUMNS = """
@@ -38,16 +38,6 @@ def reconciliation_totals(database):
                replay_records, quarantined_records, latest_cost_usd
         from main.rpt_ledger_reconciliation order by all
     """)
-
-
-def record(event_id, occurred_at, **fields):
-    return {
-        "event_id": event_id, "version": 1, "recorded_at": "2026-11-27T12:00:00Z",
-        "occurred_at": occurred_at, "tenant_id": "tnt_acme", "vendor": "openai",
-        "model_requested": "gpt-4o", "model_used": "gpt-4o", "input_tokens": 10,
-        "output_tokens": 5, "cost_usd": "0.000075000", "receipt_status": "verified",
-        "evidence_status": "complete", "privacy_mode": "metadata_only", **fields,
-    }
 
 
 def test_offsets_land_on_the_right_utc_day(tmp_path):

@@ -1,0 +1,172 @@
+{#
+    One row per AI event (its latest version) with every owner dimension, measure and flag.
+    Missing owners are named, never dropped: a missing department, employee or workflow is
+    '(unattributed)', a missing customer or budget '(none)', a missing outcome 'pending'. The
+    taxonomy seeds add cost center, division and owning department; the event's own owner
+    fields stay authoritative, and a department the taxonomy does not know maps to '(unmapped)'.
+#}
+
+with
+
+events as (
+
+    select * from {{ ref('int_ledger_events_resolved') }}
+
+),
+
+departments as (
+
+    select * from {{ ref('owner_departments') }}
+
+),
+
+workflows as (
+
+    select * from {{ ref('owner_workflows') }}
+
+),
+
+vendors as (
+
+    select * from {{ ref('vendors') }}
+
+),
+
+price_book as (
+
+    select * from {{ ref('model_price_book') }}
+
+),
+
+events_with_owners as (
+
+    select
+        event_id,
+        tenant_id,
+        trace_id,
+        coalesce(employee_id, '(unattributed)') as employee_id,
+        coalesce(customer_id, '(none)') as customer_id,
+        coalesce(budget_id, '(none)') as budget_id,
+        coalesce(department, '(unattributed)') as department,
+        coalesce(workflow, '(unattributed)') as workflow,
+        vendor,
+        model_requested,
+        model_used,
+        coalesce(outcome, 'pending') as outcome,
+        policy_result,
+        receipt_status,
+        evidence_status,
+        privacy_mode,
+        version,
+        attempt,
+        input_tokens,
+        output_tokens,
+        cached_input_tokens,
+        latency_ms,
+        cost_usd,
+        department is not null as is_attributed,
+        occurred_date,
+        occurred_at,
+        first_recorded_at,
+        recorded_at
+    from events
+
+),
+
+events_joined_to_reference as (
+
+    select
+        events_with_owners.*,
+        case
+            when not events_with_owners.is_attributed then '(unattributed)'
+            else coalesce(departments.cost_center, '(unmapped)')
+        end as cost_center,
+        case
+            when not events_with_owners.is_attributed then '(unattributed)'
+            else coalesce(departments.division, '(unmapped)')
+        end as division,
+        case
+            when events_with_owners.workflow = '(unattributed)' then '(unattributed)'
+            else coalesce(workflows.owning_department, '(unmapped)')
+        end as workflow_owning_department,
+        coalesce(vendors.vendor_name, events_with_owners.vendor) as vendor_name,
+        {{ p402_monitor.list_cost_usd('events_with_owners', 'used_price') }} as list_cost_usd,
+        {{ p402_monitor.list_cost_usd('events_with_owners', 'requested_price') }}
+            as requested_model_list_cost_usd
+    from events_with_owners
+    left join departments
+        on events_with_owners.department = departments.department
+    left join workflows
+        on events_with_owners.workflow = workflows.workflow
+    left join vendors
+        on events_with_owners.vendor = vendors.vendor
+    left join price_book as used_price
+        on {{ p402_monitor.price_in_force('used_price', 'events_with_owners', 'vendor', 'model_used') }}
+    left join price_book as requested_price
+        on {{ p402_monitor.price_in_force('requested_price', 'events_with_owners', 'vendor', 'model_requested') }}
+
+),
+
+final as (
+
+    select
+        -- ids
+        event_id,
+        tenant_id,
+        trace_id,
+        employee_id,
+        customer_id,
+        budget_id,
+
+        -- owners and attributes
+        department,
+        cost_center,
+        division,
+        workflow,
+        workflow_owning_department,
+        vendor,
+        vendor_name,
+        model_requested,
+        model_used,
+        outcome,
+        policy_result,
+        receipt_status,
+        evidence_status,
+        privacy_mode,
+
+        -- measures
+        version,
+        attempt,
+        input_tokens,
+        output_tokens,
+        cached_input_tokens,
+        input_tokens + output_tokens as total_tokens,
+        latency_ms,
+        cost_usd,
+        list_cost_usd,
+        requested_model_list_cost_usd,
+
+        -- flags
+        is_attributed,
+        model_used <> model_requested as is_fallback,
+        attempt > 1 as is_retry,
+        policy_result = 'blocked' as is_blocked,
+        outcome <> 'pending' as has_known_outcome,
+        receipt_status = 'verified' as has_verified_receipt,
+        evidence_status = 'complete' as has_complete_evidence,
+
+        -- dates
+        occurred_date,
+        cast({{ dbt.date_trunc('week', 'occurred_date') }} as date) as occurred_week,
+        cast({{ dbt.date_trunc('month', 'occurred_date') }} as date) as occurred_month,
+
+        -- timestamps
+        occurred_at,
+        first_recorded_at,
+        recorded_at
+
+    from events_joined_to_reference
+
+)
+
+select * from final

@@ -101,9 +101,13 @@ events_joined_to_reference as (
     left join vendors
         on events_with_owners.vendor = vendors.vendor
     left join price_book as used_price
-        on {{ p402_monitor.price_in_force('used_price', 'events_with_owners', 'vendor', 'model_used') }}
+        on {{ p402_monitor.price_in_force(
+            'used_price', 'events_with_owners', 'vendor', 'model_used'
+        ) }}
     left join price_book as requested_price
-        on {{ p402_monitor.price_in_force('requested_price', 'events_with_owners', 'vendor', 'model_requested') }}
+        on {{ p402_monitor.price_in_force(
+            'requested_price', 'events_with_owners', 'vendor', 'model_requested'
+        ) }}
 
 ),
 

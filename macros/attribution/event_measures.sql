@@ -1,0 +1,28 @@
+{#
+    The measures every attribution report carries, aggregated over the fct_ai_events rows of one
+    report row: events, tokens, metered cost, one count per outcome (pending included) and the
+    fallback, retry and blocked counts. One list, so every report adds up the same way and each
+    report's totals can be reconciled with the fact. Counts and token sums are cast to bigint so
+    they do not widen to 128-bit integers; cost stays exact decimal dollars. The lines are
+    indented for a select inside a CTE, where every report calls this.
+#}
+{% macro event_measures() -%}
+    count(*) as events,
+        cast(sum(input_tokens) as {{ dbt.type_bigint() }}) as input_tokens,
+        cast(sum(cached_input_tokens) as {{ dbt.type_bigint() }}) as cached_input_tokens,
+        cast(sum(output_tokens) as {{ dbt.type_bigint() }}) as output_tokens,
+        cast(sum(total_tokens) as {{ dbt.type_bigint() }}) as total_tokens,
+        cast(sum(cost_usd) as {{ p402_monitor.type_money() }}) as cost_usd,
+        {%- for outcome in p402_monitor.ledger_enum_values('outcome') + ['pending'] %}
+        {{ p402_monitor.count_where("outcome = '" ~ outcome ~ "'") }} as {{ outcome }},
+        {%- endfor %}
+        {{ p402_monitor.count_where('is_fallback') }} as fallback_events,
+        {{ p402_monitor.count_where('is_retry') }} as retry_events,
+        {{ p402_monitor.count_where('is_blocked') }} as blocked_events
+{%- endmacro %}
+
+
+{#- How many rows meet a condition, as a bigint: `sum(case …)` works on every engine. -#}
+{% macro count_where(condition) -%}
+    cast(sum(case when {{ condition }} then 1 else 0 end) as {{ dbt.type_bigint() }})
+{%- endmacro %}

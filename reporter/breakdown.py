@@ -124,31 +124,45 @@ def resolve_tenant(requested: str | None, known: list[str]) -> str:
     raise BreakdownError(f"the ledger holds several tenants; choose one with --tenant: {', '.join(known)}")
 
 
-def run_breakdown(layer: SemanticLayer, warehouse: Warehouse, request: BreakdownRequest) -> BreakdownResult:
+def aggregate(layer: SemanticLayer, warehouse: Warehouse, *, by, filters, metric_names,
+              start: date | None, end: date | None) -> list[dict]:
+    """Sums of simple metrics by the `by` dimensions, over the rows the filters keep.
+
+    `filters` are (dimension, value) pairs: different dimensions AND, values of one dimension OR.
+    Result keys are the public dimension names and the metric names.
+    """
     dimensions = layer.dimensions()
-    metrics = layer.metrics()
-    requested_metrics = DEFAULT_METRICS + tuple(m for m in request.extra_metrics if m not in DEFAULT_METRICS)
-    simple_metrics = _simple_metrics_needed(requested_metrics, metrics)
-    tenant = resolve_tenant(request.tenant, tenants(layer, warehouse))
-
-    filters = [("tenant", tenant), *request.where]
-    group_by = list(dict.fromkeys([dimensions[name] for name in request.by] + [dimensions[name] for name, _ in filters]))
-    inner_sql = layer.sql(simple_metrics, group_by, request.start, request.end)
-
-    by_columns = [dimensions[name] for name in request.by]
+    group_by = list(dict.fromkeys([dimensions[name] for name in by] + [dimensions[name] for name, _ in filters]))
+    inner_sql = layer.sql(metric_names, group_by, start, end)
+    by_columns = [dimensions[name] for name in by]
     conditions, parameters = [], []
     for name in dict.fromkeys(name for name, _ in filters):
         values = [value for filtered, value in filters if filtered == name]
         conditions.append("(" + " or ".join(f"{dimensions[name]} = ?" for _ in values) + ")")
         parameters.extend(values)
-    sums = ", ".join(f"sum({metric}) as {metric}" for metric in simple_metrics)
+    sums = ", ".join(f"sum({metric}) as {metric}" for metric in metric_names)
     sql = (
-        f"select {', '.join(by_columns)}, {sums} from ({inner_sql}) as metric_rows "
-        f"where {' and '.join(conditions)} group by {', '.join(by_columns)}"
+        f"select {', '.join(by_columns)}, {sums} from ({inner_sql}) as metric_rows"
+        + (f" where {' and '.join(conditions)}" if conditions else "")
+        + f" group by {', '.join(by_columns)}"
     )
     columns, rows = warehouse.query(sql, parameters)
-    rows = [dict(zip(columns, row)) for row in rows]
+    renamed = {dimensions[name]: name for name in by}
+    return [
+        {renamed.get(column, column): _day(value) for column, value in zip(columns, row)}
+        for row in rows
+    ]
 
+
+def run_breakdown(layer: SemanticLayer, warehouse: Warehouse, request: BreakdownRequest) -> BreakdownResult:
+    metrics = layer.metrics()
+    requested_metrics = DEFAULT_METRICS + tuple(m for m in request.extra_metrics if m not in DEFAULT_METRICS)
+    tenant = resolve_tenant(request.tenant, tenants(layer, warehouse))
+    rows = aggregate(
+        layer, warehouse, by=request.by, filters=[("tenant", tenant), *request.where],
+        metric_names=_simple_metrics_needed(requested_metrics, metrics),
+        start=request.start, end=request.end,
+    )
     total_cost = sum((row["cost_usd"] or Decimal(0) for row in rows), Decimal(0))
     result = BreakdownResult(
         tenant=tenant,
@@ -156,12 +170,12 @@ def run_breakdown(layer: SemanticLayer, warehouse: Warehouse, request: Breakdown
                  *[m for m in requested_metrics if m not in DEFAULT_METRICS]],
         dimensions=request.by,
     )
-    for row in sorted(rows, key=lambda r: (-(r["cost_usd"] or 0), *[_sort_key(r[c]) for c in by_columns])):
-        values = {name: _day(row[dimensions[name]]) for name in request.by}
+    for row in sorted(rows, key=lambda r: (-(r["cost_usd"] or 0), *[_sort_key(r[name]) for name in request.by])):
+        values = {name: row[name] for name in request.by}
         for metric in requested_metrics:
             values[metric] = _metric_value(metrics[metric], row)
         values["cost_usd"] = row["cost_usd"] or Decimal(0)
-        values["cost_share"] = _ratio(values["cost_usd"], total_cost)
+        values["cost_share"] = ratio(values["cost_usd"], total_cost)
         result.rows.append([values[column] for column in result.columns])
     return result
 
@@ -177,11 +191,12 @@ def _simple_metrics_needed(names, metrics) -> list[str]:
 
 def _metric_value(metric, row):
     if metric.kind == "ratio":
-        return _ratio(row[metric.numerator], row[metric.denominator])
+        return ratio(row[metric.numerator], row[metric.denominator])
     return row[metric.name]
 
 
-def _ratio(numerator, denominator) -> Decimal | None:
+def ratio(numerator, denominator) -> Decimal | None:
+    """numerator / denominator to nine places, in decimal arithmetic; None when undefined."""
     if not denominator:
         return None
     return (Decimal(numerator or 0) / Decimal(denominator)).quantize(SHARE_PLACES)

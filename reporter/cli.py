@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, breakdown as breakdown_lib, dbt_invoke, ledger_health, output, project
+from . import __version__, breakdown as breakdown_lib, dbt_invoke, drift as drift_lib, ledger_health, output, project
 from .generate import generate_ledger
 from .semantic import SemanticLayer, SemanticLayerMissing
 from .warehouse import WarehouseUnavailable, open_warehouse
@@ -52,6 +52,22 @@ def _parse_as_of(context, parameter, value):
         return dbt_invoke.parse_as_of(value)
     except ValueError as error:
         raise click.BadParameter(str(error), context, parameter) from None
+
+
+def reader_options(function):
+    """Options of the commands that read the built marts: filters, tenant, format, database."""
+    for option in reversed([
+        click.option("--where", "where", multiple=True, metavar="DIM=VALUE",
+                     help="Keep rows whose DIM is VALUE. Repeats AND; a repeated DIM ORs its values."),
+        click.option("--tenant", metavar="T", help="Tenant to report on; needed when the ledger has several."),
+        click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]),
+                     default="table", show_default=True),
+        click.option("--duckdb", "duckdb_path", envvar="P402_DUCKDB_PATH", metavar="FILE",
+                     help="Built DuckDB database file. Env: P402_DUCKDB_PATH "
+                          f"(default ./{project.DEFAULT_DUCKDB_FILE})."),
+    ]):
+        function = option(function)
+    return function
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -153,18 +169,12 @@ def demo(demo_dir, events, days, seed):
 @cli.command()
 @click.option("--by", "by", required=True, metavar="DIM[,DIM…]",
               help="Dimensions to group by, in column order (see the list below).")
-@click.option("--where", "where", multiple=True, metavar="DIM=VALUE",
-              help="Keep rows whose DIM is VALUE. Repeats AND; a repeated DIM ORs its values.")
 @click.option("--from", "start", metavar="DATE", help="First UTC day, inclusive (YYYY-MM-DD).")
 @click.option("--to", "end", metavar="DATE", help="Last UTC day, inclusive (YYYY-MM-DD).")
 @click.option("--period", metavar="YYYY-MM", help="A calendar month (instead of --from/--to).")
-@click.option("--tenant", metavar="T", help="Tenant to report on; needed when the ledger has several.")
 @click.option("--metrics", "extra_metrics", metavar="METRIC[,METRIC…]", default="",
               help="Further metrics of the semantic layer to add as columns (e.g. acceptance_rate).")
-@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
-@click.option("--duckdb", "duckdb_path", envvar="P402_DUCKDB_PATH", metavar="FILE",
-              help=f"Built DuckDB database file. Env: P402_DUCKDB_PATH (default ./{project.DEFAULT_DUCKDB_FILE}).")
+@reader_options
 def breakdown(by, where, start, end, period, tenant, extra_metrics, output_format, duckdb_path):
     """Spend, tokens and outcomes grouped by any owner dimensions.
 
@@ -202,14 +212,75 @@ def breakdown(by, where, start, end, period, tenant, extra_metrics, output_forma
             result = breakdown_lib.run_breakdown(layer, warehouse, request)
     except (breakdown_lib.BreakdownError, SemanticLayerMissing, WarehouseUnavailable) as error:
         raise click.UsageError(str(error)) from None
-    if output_format == "csv":
-        click.echo(output.to_csv(result.columns, result.rows), nl=False)
-    elif output_format == "json":
-        click.echo(output.to_json(result.columns, result.rows), nl=False)
-    else:
-        click.echo(f"Tenant {result.tenant}" + (f", {first_day} to {last_day}" if first_day or last_day else ", all time"))
+    if output_format == "table":
+        click.echo(f"Tenant {result.tenant}, " + (f"{first_day or 'start'} to {last_day or 'end'}"
+                                                  if first_day or last_day else "all time"))
         click.echo(output.to_table(result.columns, result.rows, result.dimensions) if result.rows
                    else "No events match.")
+    else:
+        _echo_rows(output_format, result.columns, result.rows)
+
+
+@cli.command()
+@click.option("--by", "by", required=True, metavar="DIM", help="The owner dimension to compare members of.")
+@click.option("--from", "start", required=True, metavar="DATE", help="First UTC day of the current window.")
+@click.option("--to", "end", required=True, metavar="DATE", help="Last UTC day of the current window.")
+@click.option("--baseline-from", metavar="DATE",
+              help="First UTC day of the baseline [default: the same length just before --from].")
+@click.option("--baseline-to", metavar="DATE", help="Last UTC day of the baseline.")
+@click.option("--min-events", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Known outcomes a member needs in each window before its outcome shift can alarm.")
+@reader_options
+def drift(by, start, end, baseline_from, baseline_to, min_events, where, tenant, output_format, duckdb_path):
+    """Change in cost, mix and outcome against a baseline window, explained.
+
+    For each member of the dimension: cost in both windows (and per day), share of spend,
+    acceptance and failure rates with a two-proportion z-test, and the cost change split into
+    volume, mix and rate effects that add up to it exactly. Sorted by absolute cost change.
+
+    Example:
+
+        p402-monitor drift --by workflow --from 2026-10-01 --to 2026-10-31 --tenant tnt_acme
+    """
+    try:
+        current = drift_lib.Window(breakdown_lib.parse_day(start, "--from"), breakdown_lib.parse_day(end, "--to"))
+        if bool(baseline_from) != bool(baseline_to):
+            raise drift_lib.DriftError("give both --baseline-from and --baseline-to, or neither")
+        baseline = (
+            drift_lib.Window(breakdown_lib.parse_day(baseline_from, "--baseline-from"),
+                             breakdown_lib.parse_day(baseline_to, "--baseline-to"))
+            if baseline_from else drift_lib.default_baseline(current)
+        )
+        with open_warehouse(duckdb_path) as warehouse:
+            layer = SemanticLayer(warehouse.engine)
+            dimensions = layer.dimensions()
+            breakdown_lib.check_dimension(by, dimensions)
+            request = drift_lib.DriftRequest(
+                by=by, current=current, baseline=baseline, tenant=tenant, min_events=min_events,
+                where=breakdown_lib.parse_where(where, dimensions),
+            )
+            result = drift_lib.run_drift(layer, warehouse, request)
+    except (breakdown_lib.BreakdownError, SemanticLayerMissing, WarehouseUnavailable) as error:
+        raise click.UsageError(str(error)) from None
+    if output_format == "table":
+        click.echo(f"Tenant {result.tenant}: {by}, current {result.current} against baseline {result.baseline}")
+        shown = [by, *drift_lib.TABLE_COLUMNS]
+        indexes = [result.columns.index(column) for column in shown]
+        click.echo(output.to_table(shown, [[row[i] for i in indexes] for row in result.rows], (by,)))
+        totals = result.totals
+        click.echo(
+            f"Cost {output.money(totals['baseline_cost_usd'])} -> {output.money(totals['current_cost_usd'])} "
+            f"({output.money(totals['cost_delta_usd'])}): volume {output.money(totals['volume_effect_usd'])}, "
+            f"mix {output.money(totals['mix_effect_usd'])}, rate {output.money(totals['rate_effect_usd'])}. "
+            f"PSI {result.psi:.4f}."
+        )
+    else:
+        _echo_rows(output_format, result.columns, result.rows)
+
+
+def _echo_rows(output_format, columns, rows):
+    render = output.to_csv if output_format == "csv" else output.to_json
+    click.echo(render(columns, rows), nl=False)
 
 
 def _run_build(settings: dbt_invoke.BuildSettings) -> None:

@@ -55,7 +55,9 @@ def to_json(columns, rows) -> str:
 
 
 def money(value) -> str:
-    return "" if value is None else f"${value:,.2f}"
+    if value is None:
+        return ""
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
 def to_table(columns, rows, dimensions) -> str:

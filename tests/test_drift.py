@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import run_cli
+from conftest import query, run_cli
 from reporter.drift import (
     DriftError, Window, check_windows, decompose, default_baseline, member_drift,
     population_stability_index, two_proportion_z,
@@ -153,3 +153,49 @@ def test_drift_bad_windows_are_clear_errors(small_ledger, arguments, fragment):
     result = run_cli("drift", "--duckdb", database, "--by", "vendor", "--tenant", summary.tenants[0], *arguments)
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert fragment in result.output
+
+
+@pytest.mark.parametrize("dimension", ["workflow", "vendor", "model_used"])
+def test_the_command_and_the_dbt_drift_models_agree(small_ledger, dimension):
+    summary, _, database = small_ledger
+    tenant = summary.tenants[0]
+    (baseline_from, baseline_to, current_from, current_to), = query(database, """
+        select baseline_from, baseline_to, current_from, current_to from main.int_drift_windows
+    """)
+    rows = drift_csv(database, "--by", dimension, "--tenant", tenant,
+                     "--from", current_from.isoformat(), "--to", current_to.isoformat(),
+                     "--baseline-from", baseline_from.isoformat(), "--baseline-to", baseline_to.isoformat())
+    models = query(database, f"""
+        select member, baseline_events, current_events, baseline_cost_usd, current_cost_usd,
+               cost_delta_usd, cost_delta_pct, baseline_share, current_share, share_delta_pp,
+               baseline_accept_rate, current_accept_rate, accept_rate_z, fail_rate_z,
+               is_low_volume, outcome_shift_significant, volume_effect_usd, mix_effect_usd, rate_effect_usd
+        from main.rpt_drift_members where tenant_id = ? and dimension_name = ?
+    """, [tenant, dimension])
+    by_member = {row[0]: row for row in models}
+    assert len(rows) == len(by_member) > 1
+    close = Decimal("0.000000002")
+    for row in rows:
+        model = by_member[row[dimension]]
+        assert (int(row["baseline_events"]), int(row["current_events"])) == (model[1], model[2])
+        for index, column in ((3, "baseline_cost_usd"), (4, "current_cost_usd"), (5, "cost_delta_usd")):
+            assert Decimal(row[column]) == model[index], column
+        for index, column in ((6, "cost_delta_pct"), (7, "baseline_share"), (8, "current_share"),
+                              (9, "share_delta_pp"), (10, "baseline_accept_rate"), (11, "current_accept_rate")):
+            if model[index] is None:
+                assert row[column] == "", column
+            else:
+                assert abs(Decimal(row[column]) - Decimal(str(model[index]))) <= Decimal("0.00001"), column
+        for index, column in ((12, "accept_rate_z"), (13, "fail_rate_z")):
+            assert (row[column] == "") == (model[index] is None)
+            if model[index] is not None:
+                assert float(row[column]) == pytest.approx(model[index], abs=1e-5)
+        assert (row["is_low_volume"], row["outcome_shift_significant"]) == (str(model[14]), str(model[15]))
+        for index, column in ((16, "volume_effect_usd"), (17, "mix_effect_usd"), (18, "rate_effect_usd")):
+            assert abs(Decimal(row[column]) - model[index]) <= close, column
+    (psi,), = query(database, "select psi from main.rpt_drift_dimensions where tenant_id = ? and dimension_name = ?",
+                    [tenant, dimension])
+    result = run_cli("drift", "--duckdb", database, "--by", dimension, "--tenant", tenant,
+                     "--from", current_from.isoformat(), "--to", current_to.isoformat(),
+                     "--baseline-from", baseline_from.isoformat(), "--baseline-to", baseline_to.isoformat())
+    assert f"PSI {psi:.4f}" in result.output

@@ -6,7 +6,8 @@ export DO_NOT_TRACK := 1
 
 .PHONY: demo test lint install clean
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(VENV)/.installed: pyproject.toml constraints.txt scripts/install-system-packages.sh
+	scripts/install-system-packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# One pip command with the constraints: pip otherwise reaches for dbt-core 1.12.

@@ -63,6 +63,21 @@ def period_bounds(period: str) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
+def parse_period(period: str | None, start: str | None, end: str | None, *, required: bool = False):
+    """First and last UTC day from --period or --from/--to (None for an open end)."""
+    if period and (start or end):
+        raise BreakdownError("give either --period or --from/--to, not both")
+    if required and not period and not (start and end):
+        raise BreakdownError("give --period YYYY-MM, or both --from and --to")
+    first_day, last_day = period_bounds(period) if period else (
+        parse_day(start, "--from") if start else None,
+        parse_day(end, "--to") if end else None,
+    )
+    if first_day and last_day and first_day > last_day:
+        raise BreakdownError(f"--from {first_day} is after --to {last_day}")
+    return first_day, last_day
+
+
 def parse_by(text: str, dimensions: dict[str, str]) -> tuple[str, ...]:
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     if not names:
@@ -124,13 +139,9 @@ def resolve_tenant(requested: str | None, known: list[str]) -> str:
     raise BreakdownError(f"the ledger holds several tenants; choose one with --tenant: {', '.join(known)}")
 
 
-def aggregate(layer: SemanticLayer, warehouse: Warehouse, *, by, filters, metric_names,
-              start: date | None, end: date | None) -> list[dict]:
-    """Sums of simple metrics by the `by` dimensions, over the rows the filters keep.
-
-    `filters` are (dimension, value) pairs: different dimensions AND, values of one dimension OR.
-    Result keys are the public dimension names and the metric names.
-    """
+def aggregate_sql(layer: SemanticLayer, *, by, filters, metric_names,
+                  start: date | None, end: date | None) -> tuple[str, list]:
+    """The query `aggregate` runs, and its bound parameters."""
     dimensions = layer.dimensions()
     group_by = list(dict.fromkeys([dimensions[name] for name in by] + [dimensions[name] for name, _ in filters]))
     inner_sql = layer.sql(metric_names, group_by, start, end)
@@ -146,8 +157,19 @@ def aggregate(layer: SemanticLayer, warehouse: Warehouse, *, by, filters, metric
         + (f" where {' and '.join(conditions)}" if conditions else "")
         + f" group by {', '.join(by_columns)}"
     )
+    return sql, parameters
+
+
+def aggregate(layer: SemanticLayer, warehouse: Warehouse, *, by, filters, metric_names,
+              start: date | None, end: date | None) -> list[dict]:
+    """Sums of simple metrics by the `by` dimensions, over the rows the filters keep.
+
+    `filters` are (dimension, value) pairs: different dimensions AND, values of one dimension OR.
+    Result keys are the public dimension names and the metric names.
+    """
+    sql, parameters = aggregate_sql(layer, by=by, filters=filters, metric_names=metric_names, start=start, end=end)
     columns, rows = warehouse.query(sql, parameters)
-    renamed = {dimensions[name]: name for name in by}
+    renamed = {dimension: name for name, dimension in layer.dimensions().items() if name in by}
     return [
         {renamed.get(column, column): _day(value) for column, value in zip(columns, row)}
         for row in rows

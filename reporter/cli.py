@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+import tempfile
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import click
 
-from . import __version__, breakdown as breakdown_lib, dbt_invoke, drift as drift_lib, ledger_health, output, project
+from . import __version__, breakdown as breakdown_lib, bundle as bundle_lib, dbt_invoke, drift as drift_lib
+from . import ledger_health, nightly as nightly_lib, output, project
 from .generate import generate_ledger
 from .semantic import SemanticLayer, SemanticLayerMissing
 from .warehouse import WarehouseUnavailable, open_warehouse
@@ -161,9 +164,25 @@ def demo(demo_dir, events, days, seed):
     _run_build(dbt_invoke.BuildSettings(ledger=str(ledger_dir), duckdb=str(database)))
     click.echo("")
     click.echo(ledger_health.format_summary(ledger_health.reconciliation_summary(database)))
+    month_start, month_end = last_full_month(summary.last_day)
+    bundles = []
+    for tenant in summary.tenants:
+        out = demo_dir / "reports" / f"{tenant}_{month_start:%Y-%m}.zip"
+        _write_report(str(database), month_start, month_end, None, (), tenant, None, out)
+        bundles.append(out)
     click.echo("")
     click.echo(f"Database:  {database}")
-    click.echo(f"Explore:   duckdb {database} -c 'select * from main.rpt_ledger_reconciliation'")
+    click.echo(f"Explore:   p402-monitor breakdown --duckdb {database} --tenant {summary.tenants[0]} "
+               f"--by department,model_used --period {month_start:%Y-%m}")
+    for out in bundles:
+        click.echo(f"Report:    {out}  (report.pdf, csv/, manifest.json; check it with p402-monitor verify)")
+
+
+def last_full_month(last_day):
+    """First and last day of the latest calendar month that `last_day` completes or follows."""
+    following = last_day + timedelta(days=1)
+    month_end = last_day if following.day == 1 else following.replace(day=1) - timedelta(days=1)
+    return month_end.replace(day=1), month_end
 
 
 @cli.command()
@@ -188,14 +207,7 @@ def breakdown(by, where, start, end, period, tenant, extra_metrics, output_forma
         p402-monitor breakdown --by department,model_used --where vendor=openai --period 2026-10
     """
     try:
-        if period and (start or end):
-            raise breakdown_lib.BreakdownError("give either --period or --from/--to, not both")
-        first_day, last_day = breakdown_lib.period_bounds(period) if period else (
-            breakdown_lib.parse_day(start, "--from") if start else None,
-            breakdown_lib.parse_day(end, "--to") if end else None,
-        )
-        if first_day and last_day and first_day > last_day:
-            raise breakdown_lib.BreakdownError(f"--from {first_day} is after --to {last_day}")
+        first_day, last_day = breakdown_lib.parse_period(period, start, end)
         with open_warehouse(duckdb_path) as warehouse:
             layer = SemanticLayer(warehouse.engine)
             dimensions = layer.dimensions()
@@ -244,13 +256,7 @@ def drift(by, start, end, baseline_from, baseline_to, min_events, where, tenant,
     """
     try:
         current = drift_lib.Window(breakdown_lib.parse_day(start, "--from"), breakdown_lib.parse_day(end, "--to"))
-        if bool(baseline_from) != bool(baseline_to):
-            raise drift_lib.DriftError("give both --baseline-from and --baseline-to, or neither")
-        baseline = (
-            drift_lib.Window(breakdown_lib.parse_day(baseline_from, "--baseline-from"),
-                             breakdown_lib.parse_day(baseline_to, "--baseline-to"))
-            if baseline_from else drift_lib.default_baseline(current)
-        )
+        baseline = _baseline_window(baseline_from, baseline_to) or drift_lib.default_baseline(current)
         with open_warehouse(duckdb_path) as warehouse:
             layer = SemanticLayer(warehouse.engine)
             dimensions = layer.dimensions()
@@ -276,6 +282,142 @@ def drift(by, start, end, baseline_from, baseline_to, min_events, where, tenant,
         )
     else:
         _echo_rows(output_format, result.columns, result.rows)
+
+
+@cli.command()
+@click.option("--period", metavar="YYYY-MM", help="The calendar month to report on.")
+@click.option("--from", "start", metavar="DATE", help="First UTC day (instead of --period).")
+@click.option("--to", "end", metavar="DATE", help="Last UTC day (instead of --period).")
+@click.option("--baseline-from", metavar="DATE",
+              help="First UTC day of the baseline [default: the same length just before the period].")
+@click.option("--baseline-to", metavar="DATE", help="Last UTC day of the baseline.")
+@click.option("--where", "where", multiple=True, metavar="DIM=VALUE",
+              help="Keep rows whose DIM is VALUE. Repeats AND; a repeated DIM ORs its values.")
+@click.option("--tenant", metavar="T", help="Tenant to report on; needed when the ledger has several.")
+@as_of_option
+@ledger_option
+@click.option("--duckdb", "duckdb_path", envvar="P402_DUCKDB_PATH", metavar="FILE",
+              help=f"Built DuckDB database file. Env: P402_DUCKDB_PATH (default ./{project.DEFAULT_DUCKDB_FILE}).")
+@click.option("--out", required=True, type=click.Path(), metavar="PATH",
+              help="Where to write the bundle: a folder, or a file ending in .zip.")
+def report(period, start, end, baseline_from, baseline_to, where, tenant, as_of, ledger, duckdb_path, out):
+    """Write a finance report bundle: report.pdf, csv/*.csv and manifest.json.
+
+    With --as-of, the ledger (--ledger) is first rebuilt as it stood then, into a temporary
+    database, so that a past report is reproduced exactly. The bundle appears complete or
+    not at all.
+
+    Example:
+
+        p402-monitor report --period 2026-10 --tenant tnt_acme --out reports/acme-2026-10.zip
+    """
+    try:
+        first_day, last_day = breakdown_lib.parse_period(period, start, end, required=True)
+        baseline = _baseline_window(baseline_from, baseline_to)
+        if as_of is not None:
+            if not ledger:
+                raise click.UsageError("--as-of rebuilds the ledger as it stood: give --ledger too")
+            with tempfile.TemporaryDirectory(prefix="p402-as-of-") as scratch:
+                database = str(Path(scratch) / project.DEFAULT_DUCKDB_FILE)
+                _run_build(dbt_invoke.BuildSettings(ledger=ledger, duckdb=database, as_of=as_of, quiet=True))
+                result = _write_report(database, first_day, last_day, baseline, where, tenant, as_of, out)
+        else:
+            result = _write_report(duckdb_path, first_day, last_day, baseline, where, tenant, None, out)
+    except (breakdown_lib.BreakdownError, SemanticLayerMissing, WarehouseUnavailable) as error:
+        raise click.UsageError(str(error)) from None
+    except (bundle_lib.BundleError, OSError) as error:
+        raise click.ClickException(f"no bundle written: {error}") from None
+    click.echo(f"Wrote {result.path} ({result.manifest['parameters']['tenant']}, "
+               f"{first_day} to {last_day}, ${Decimal(result.manifest['totals']['cost_usd']):,.2f})")
+
+
+def _baseline_window(baseline_from, baseline_to):
+    if bool(baseline_from) != bool(baseline_to):
+        raise drift_lib.DriftError("give both --baseline-from and --baseline-to, or neither")
+    if not baseline_from:
+        return None
+    return drift_lib.Window(breakdown_lib.parse_day(baseline_from, "--baseline-from"),
+                            breakdown_lib.parse_day(baseline_to, "--baseline-to"))
+
+
+def _write_report(duckdb_path, first_day, last_day, baseline, where, tenant, as_of, out):
+    from .pdf import render_pdf  # WeasyPrint's import is slow: only reports pay for it
+
+    with open_warehouse(duckdb_path) as warehouse:
+        layer = SemanticLayer(warehouse.engine)
+        request = bundle_lib.ReportRequest(
+            start=first_day, end=last_day, baseline=baseline, tenant=tenant, as_of=as_of,
+            where=breakdown_lib.parse_where(where, layer.dimensions()),
+        )
+        data = bundle_lib.gather(layer, warehouse, request)
+    return bundle_lib.write_bundle(data, Path(out), render_pdf)
+
+
+@cli.command()
+@click.option("--out-dir", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Folder receiving DIR/<tenant>/<tenant>_<period>.zip.")
+@ledger_option
+@click.option("--duckdb", "duckdb_path", envvar="P402_DUCKDB_PATH", metavar="FILE",
+              help=f"DuckDB database file to build. Env: P402_DUCKDB_PATH (default ./{project.DEFAULT_DUCKDB_FILE}).")
+@click.option("--date", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Run as if today were this UTC date [default: today].")
+def nightly(out_dir, ledger, duckdb_path, today):
+    """Build, then write the bundles finance expects each morning, for every tenant.
+
+    Yesterday, month to date, and on the first day of a month the month just closed.
+    Safe to rerun: the same names are written with the same CSVs.
+
+    Example:
+
+        p402-monitor nightly --out-dir /srv/finance/ai-spend --ledger /data/ledger
+    """
+    from .pdf import render_pdf
+
+    today = today.date() if today else datetime.now(timezone.utc).date()
+    click.echo(f"nightly {today}: building")
+    _run_build(dbt_invoke.BuildSettings(ledger=ledger, duckdb=duckdb_path, quiet=True))
+    written = 0
+    try:
+        with open_warehouse(duckdb_path) as warehouse:
+            layer = SemanticLayer(warehouse.engine)
+            for tenant in breakdown_lib.tenants(layer, warehouse):
+                for period in nightly_lib.periods_due(today):
+                    target = Path(out_dir) / nightly_lib.bundle_name(tenant, period)
+                    request = bundle_lib.ReportRequest(start=period.start, end=period.end, tenant=tenant)
+                    try:
+                        data = bundle_lib.gather(layer, warehouse, request)
+                    except drift_lib.DriftError as error:
+                        click.echo(f"nightly {today}: {tenant} {period.label}: skipped, {error}")
+                        continue
+                    bundle_lib.write_bundle(data, target, render_pdf)
+                    written += 1
+                    click.echo(f"nightly {today}: {tenant} {period.label}: wrote {target}")
+    except (breakdown_lib.BreakdownError, SemanticLayerMissing, WarehouseUnavailable,
+            bundle_lib.BundleError, OSError) as error:
+        raise click.ClickException(f"nightly {today} failed after {written} bundle(s): {error}") from None
+    click.echo(f"nightly {today}: done, {written} bundle(s) in {out_dir}")
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+def verify(path):
+    """Check a report bundle against its manifest: every hash, size and CSV total.
+
+    Exits 0 only if everything matches; otherwise names each file that does not.
+
+    Example:
+
+        p402-monitor verify reports/acme-2026-10.zip
+    """
+    try:
+        problems = bundle_lib.verify(Path(path))
+    except bundle_lib.BundleError as error:
+        raise click.ClickException(str(error)) from None
+    if problems:
+        for problem in problems:
+            click.echo(f"FAILED {problem}", err=True)
+        raise click.ClickException(f"{path} does not match its manifest ({len(problems)} problem(s))")
+    click.echo(f"OK {path}: every file matches the manifest")
 
 
 def _echo_rows(output_format, columns, rows):

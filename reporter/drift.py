@@ -80,6 +80,7 @@ class DriftRequest:
     where: tuple[tuple[str, str], ...] = ()
     tenant: str | None = None
     min_events: int = 30
+    require_baseline: bool = True   # a report may compare with an empty baseline (a new tenant)
 
 
 @dataclass
@@ -104,7 +105,7 @@ def run_drift(layer: SemanticLayer, warehouse: Warehouse, request: DriftRequest)
     for name, window in (("baseline", request.baseline), ("current", request.current)):
         rows = aggregate(layer, warehouse, by=(request.by,), filters=filters, metric_names=DRIFT_METRICS,
                          start=window.start, end=window.end)
-        if not rows:
+        if not rows and (name == "current" or request.require_baseline):
             raise DriftError(f"no events for tenant {tenant} in the {name} window ({window}) with these filters")
         windows[name] = {row[request.by]: row for row in rows}
 

@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import gzip
 import json
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,7 +24,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .contract import EVIDENCE_STATUSES, OUTCOMES, POLICY_RESULTS, PRIVACY_MODES, QUARANTINE_REASONS, RECEIPT_STATUSES
@@ -32,6 +32,7 @@ SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
 FORMATS = ("jsonl", "jsonl.gz", "parquet")
 PART_ROWS = 2_000_000
 BATCH_ROWS = 32_768
+CHUNK_ROWS = 262_144
 DAY_MS = 86_400_000
 _U64 = np.uint64
 
@@ -223,23 +224,6 @@ def _mix(x):
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
-def _hex_strings(words, prefix: str = "") -> pa.Array:
-    """uint64 array of shape (n, k) -> Arrow strings prefix + 16*k lowercase hex digits (big-endian)."""
-    words = np.ascontiguousarray(words, dtype=">u8")
-    n, k = words.shape
-    b = words.view(np.uint8).reshape(n, 8 * k)
-    hexed = np.empty((n, 16 * k), dtype=np.uint8)
-    hexed[:, 0::2] = _HEX[b >> 4]
-    hexed[:, 1::2] = _HEX[b & 15]
-    p = np.frombuffer(prefix.encode(), dtype=np.uint8)
-    width = len(p) + 16 * k
-    data = np.empty((n, width), dtype=np.uint8)
-    data[:, :len(p)] = p
-    data[:, len(p):] = hexed
-    offsets = np.arange(0, width * (n + 1), width, dtype=np.int64)
-    return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-
-
 _HEX2 = np.array([[_HEX[i >> 4], _HEX[i & 15]] for i in range(256)], dtype=np.uint8).view("<u2").reshape(256)
 
 
@@ -292,6 +276,19 @@ def _fixed(pieces, n, present=None, null_absent=False, selected=False) -> pa.Arr
     return pa.Array.from_buffers(pa.large_string(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
+def _pack(columns):
+    """Columns -> one packed structured array, so a row's fields are gathered together."""
+    n = len(next(iter(columns.values())))
+    out = np.empty(n, dtype=np.dtype([(k, np.asarray(v).dtype) for k, v in columns.items()]))
+    for k, v in columns.items():
+        out[k] = v
+    return out
+
+
+def _unpack(rows):
+    return {k: np.ascontiguousarray(rows[k]) for k in rows.dtype.names}
+
+
 def _dict(codes, values) -> pa.DictionaryArray:
     codes = np.asarray(codes)
     idx = pa.array(codes.astype(np.int32), mask=codes < 0)
@@ -307,10 +304,12 @@ def _zipf(n, a):
     return w / w.sum()
 
 
-def _check_args(out_dir, events, days, fmt, tenants, bad_rate, end):
+def _check_args(out_dir, events, days, seed, fmt, tenants, bad_rate, end):
     for name, v in (("events", events), ("days", days), ("tenants", tenants)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if isinstance(bad_rate, bool) or not isinstance(bad_rate, (int, float)) or not 0 <= bad_rate <= 0.5:
@@ -332,7 +331,7 @@ def _check_args(out_dir, events, days, fmt, tenants, bad_rate, end):
 def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, bad_rate=0.01,
                     end=None, content_marker=None) -> GenerationSummary:
     """Write a synthetic ledger of ``events`` valid events over ``days`` UTC days ending ``end``."""
-    out = _check_args(out_dir, events, days, fmt, tenants, bad_rate, end)
+    out = _check_args(out_dir, events, days, seed, fmt, tenants, bad_rate, end)
     if content_marker is not None and not isinstance(content_marker, str):
         raise ValueError("content_marker must be a string")
     if end is None:
@@ -424,6 +423,11 @@ def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, ba
     end_ms = start_ms + days * DAY_MS  # exclusive end of the window
     g_occ = start_ms + g_day.astype(np.int64) * DAY_MS + tod
     del business, tod
+    # number logical requests in time order, so that a day's records gather from nearby memory
+    by_time = np.argsort(g_occ, kind="stable")
+    g_occ, g_tenant, g_wf, g_dept, g_cust, g_emp = (a[by_time] for a in (g_occ, g_tenant, g_wf, g_dept, g_cust, g_emp))
+    g_dept_out, g_wf_out, g_model = (a[by_time] for a in (g_dept_out, g_wf_out, g_model))
+    del by_time
 
     # ---- events (attempts)
     tenant = g_tenant[grp]
@@ -536,15 +540,20 @@ def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, ba
     ctx = dict(
         fmt=fmt, tenant_ids=tenant_ids, departments=departments, workflows=workflows, models=models,
         marker=content_marker,
-        ev=dict(tenant=tenant, wf=wf, dept=dept, emp=emp, cust=cust, model_req=model_req, model_used=model_used,
+        ev=_pack(dict(tenant=tenant, wf=wf, dept=dept, emp=emp, cust=cust, model_req=model_req, model_used=model_used,
                 occ=occ, occ_ofs=occ_ofs, occ_frac=occ_frac, inp=inp, outt=outt, cached=cached,
                 cached_present=cached_present, policy=policy, policy_present=policy_present, latency=latency,
                 cost=cost, cost_as_str=cost_as_str, receipt=receipt, privacy=privacy, content=content,
                 budget=budget, labels=labels, extras=extras, attempt=attempt, attempt_present=attempt_present,
-                grp=grp, out2=out2, out3=out3, ev2=ev2),
-        rec=dict(event=rec_event, ver=rec_ver, ms=rec_ms, ofs=rec_ofs, frac=rec_frac),
+                grp=grp, out2=out2, out3=out3, ev2=ev2)),
+        rec=_pack(dict(event=rec_event, ver=rec_ver, ms=rec_ms, ofs=rec_ofs, frac=rec_frac)),
         salt=salt,
     )
+    # the packed copies in ctx are all the renderer needs
+    del (tenant, wf, wf_any, dept, emp, cust, model_req, model_used, occ, occ_ofs, occ_frac, inp, outt, cached,
+         cached_present, policy, policy_present, latency, cost, cost_as_str, receipt, privacy, content, budget,
+         labels, extras, attempt, attempt_present, grp, out2, out3, ev2, rec_event, rec_ver, rec_ms, rec_ofs,
+         rec_frac)
     out.mkdir(parents=True, exist_ok=True)
     ext = {"jsonl": "jsonl", "jsonl.gz": "jsonl.gz", "parquet": "parquet"}[fmt]
     files = []
@@ -555,20 +564,22 @@ def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, ba
     bounds = np.flatnonzero(np.diff(file_day)) + 1
     starts = np.concatenate([[0], bounds])
     stops = np.concatenate([bounds, [len(file_day)]])
-    for a, b in zip(starts.tolist(), stops.tolist()):
-        day = first_day + dt.timedelta(days=int(file_day[a]))
-        folder = out / f"date={day.isoformat()}"
-        folder.mkdir()
-        nparts = max(1, -(-(b - a) // PART_ROWS))
-        cuts = np.linspace(a, b, nparts + 1).astype(np.int64)
-        for part in range(nparts):
-            path = folder / f"part-{part:04d}.{ext}"
-            sl = slice(int(cuts[part]), int(cuts[part + 1]))
-            renderer.write(path, row_src[sl], row_bad[sl], row_eid[sl])
-            files.append(path)
-    renderer.wait()
-    pool.shutdown()
-    con.close()
+    try:
+        for a, b in zip(starts.tolist(), stops.tolist()):
+            day = first_day + dt.timedelta(days=int(file_day[a]))
+            folder = out / f"date={day.isoformat()}"
+            folder.mkdir()
+            nparts = max(1, -(-(b - a) // PART_ROWS))
+            cuts = np.linspace(a, b, nparts + 1).astype(np.int64)
+            for part in range(nparts):
+                path = folder / f"part-{part:04d}.{ext}"
+                sl = slice(int(cuts[part]), int(cuts[part + 1]))
+                renderer.write(path, row_src[sl], row_bad[sl], row_eid[sl])
+                files.append(path)
+        renderer.wait()
+    finally:
+        pool.shutdown(wait=True)
+        con.close()
 
     return GenerationSummary(
         events=N, records_written=V + R + B, latest_versions=N, superseded_versions=V - N, replays=R,
@@ -581,8 +592,10 @@ class _Renderer:
         self.c = ctx
         self.con = con
         self.pool = pool
-        self.pending = None
+        self.pending = deque()
         self.json = ctx["fmt"] != "parquet"
+        # employee / customer numbers are tenant * 1000 + n: one zero-padded width for the whole ledger
+        self.id_width = max(5, len(str(len(ctx["tenant_ids"]) * 1000 - 1)))
         q = _js if self.json else (lambda s: s)
         marker = ctx["marker"]
 
@@ -659,83 +672,84 @@ class _Renderer:
 
     def _common(self, src, bad, eid):
         """Numpy columns of the rows of one file (bad-record overrides applied)."""
-        ev, rec = self.c["ev"], self.c["rec"]
-        e = rec["event"][src]
-        ver = rec["ver"][src].astype(np.int64)
-        x = dict(e=e, ver=ver)
+        recc = _unpack(self.c["rec"][src])  # one gather of packed rows: few cache misses
+        e = recc["event"]
+        evc = _unpack(self.c["ev"][e])
+        ver = recc["ver"].astype(np.int64)
+        x = dict(e=e, ver=ver, evc=evc, recc=recc)
         x["version"] = np.where(bad == _B_VER0, 0, ver)
-        inp = ev["inp"][e]
+        inp = evc["inp"]
         x["inp"] = np.where(bad == _B_TOKENS, -(inp + 1), inp)
-        cost = ev["cost"][e]
+        cost = evc["cost"]
         x["cost"] = np.where(bad == _B_NEG, -np.maximum(cost, 1_234_567), cost)
-        x["cost_as_str"] = ev["cost_as_str"][e] & (bad != _B_NEG)
-        outcome = np.where(ver == 1, -1, np.where(ver == 2, ev["out2"][e], ev["out3"][e]))
+        x["cost_as_str"] = evc["cost_as_str"] & (bad != _B_NEG)
+        outcome = np.where(ver == 1, -1, np.where(ver == 2, evc["out2"], evc["out3"]))
         x["outcome"] = np.where(bad == _B_OUTCOME, len(OUTCOMES), outcome)
-        x["evidence"] = np.where(ver == 1, 3, np.where(ver == 2, ev["ev2"][e], 0))
-        x["receipt"] = np.where(bad == _B_RECEIPT, len(RECEIPT_STATUSES), ev["receipt"][e])
-        x["privacy"] = np.where(bad == _B_PRIVACY, len(PRIVACY_MODES), ev["privacy"][e])
-        x["fp_present"] = ev["privacy"][e] != 0
-        x["policy"] = np.where(ev["policy_present"][e], ev["policy"][e], -1)
+        x["evidence"] = np.where(ver == 1, 3, np.where(ver == 2, evc["ev2"], 0))
+        x["receipt"] = np.where(bad == _B_RECEIPT, len(RECEIPT_STATUSES), evc["receipt"])
+        x["privacy"] = np.where(bad == _B_PRIVACY, len(PRIVACY_MODES), evc["privacy"])
+        x["fp_present"] = evc["privacy"] != 0
+        x["policy"] = np.where(evc["policy_present"], evc["policy"], -1)
         return x
 
-    def _ts_cols(self, src, e):
-        ev, rec = self.c["ev"], self.c["rec"]
-        occ, occ_ofs, rms, rofs = ev["occ"][e], ev["occ_ofs"][e], rec["ms"][src], rec["ofs"][src]
+    def _ts_cols(self, x):
+        evc, recc = x["evc"], x["recc"]
+        occ, occ_ofs, rms, rofs = evc["occ"], evc["occ_ofs"], recc["ms"], recc["ofs"]
         return {
             "rec_local": pa.array(rms + self.ofs_min[rofs]).cast(pa.timestamp("ms")),
             "rec_msf": pa.array((rms % 1000).astype(np.int16)),
-            "rec_frac": pa.array(rec["frac"][src]),
+            "rec_frac": pa.array(recc["frac"]),
             "rec_sfx": _dict(rofs, self.d_ofs),
             "occ_local": pa.array(occ + self.ofs_min[occ_ofs]).cast(pa.timestamp("ms")),
             "occ_msf": pa.array((occ % 1000).astype(np.int16)),
-            "occ_frac": pa.array(ev["occ_frac"][e]),
+            "occ_frac": pa.array(evc["occ_frac"]),
             "occ_sfx": _dict(occ_ofs, self.d_ofs),
         }
 
     def _table_json(self, src, bad, eid):
-        ev, salt = self.c["ev"], self.c["salt"]
+        salt = self.c["salt"]
         x = self._common(src, bad, eid)
+        evc = x["evc"]
         e = x["e"]
         n = len(src)
         eid_hex = _hexmat(_mix(eid.astype(_U64) + salt)[:, None])
         fp_hex = _hexmat(_fp_words(e[x["fp_present"]], salt))
-        trace_hex = _hexmat(_mix(ev["grp"][e].astype(_U64) + salt + _U64(0xD1B54A32D192ED03))[:, None])
-        emp, cust = ev["emp"][e], ev["cust"][e]
-        wemp = max(5, len(str(int(emp.max(initial=0)))))
-        wcus = max(5, len(str(int(cust.max(initial=0)))))
-        dept, wf = ev["dept"][e].astype(np.int64), ev["wf"][e].astype(np.int64)
+        trace_hex = _hexmat(_mix(evc["grp"].astype(_U64) + salt + _U64(0xD1B54A32D192ED03))[:, None])
+        emp, cust = evc["emp"], evc["cust"]
+        wemp = wcus = self.id_width
+        dept, wf = evc["dept"].astype(np.int64), evc["wf"].astype(np.int64)
         D1, W1, _ = self.dims_org
-        org = ((dept + 1) * W1 + (wf + 1)) * 2 + ev["budget"][e]
+        org = ((dept + 1) * W1 + (wf + 1)) * 2 + evc["budget"]
         M = len(self.c["models"])
-        model = (ev["model_req"][e].astype(np.int64) * M + ev["model_used"][e]) * 2 + (bad == _B_NO_MODEL)
+        model = (evc["model_req"].astype(np.int64) * M + evc["model_used"]) * 2 + (bad == _B_NO_MODEL)
         P1, O2, R1, E, PM1 = self.dims_status
         x = {k: (v.astype(np.int64) if k in ("policy", "outcome", "receipt", "evidence", "privacy") else v)
              for k, v in x.items()}
         status = ((((x["policy"] + 1) * O2 + (x["outcome"] + 1)) * R1 + x["receipt"]) * E + x["evidence"]) * PM1 \
             + x["privacy"]
         version = np.where(bad == _B_VERSTR, 4, x["version"])
-        attempt = np.where(ev["attempt_present"][e], ev["attempt"][e], -1)
-        labx = ev["labels"][e].astype(np.int64) * len(EXTRAS_JSON) + ev["extras"][e]
+        attempt = np.where(evc["attempt_present"], evc["attempt"], -1)
+        labx = evc["labels"].astype(np.int64) * len(EXTRAS_JSON) + evc["extras"]
         cols = {
             "bad": pa.array(bad.astype(np.int8)),
             "event_id": _fixed([',"event_id":"evt_', eid_hex, '"'], n, present=bad != _B_NO_ID),
             "version": _dict(version, self.c_version),
-            **self._ts_cols(src, e),
-            "tenant_id": _dict(np.where(bad == _B_NO_TENANT, -1, ev["tenant"][e]), self.d_tenant),
+            **self._ts_cols(x),
+            "tenant_id": _dict(np.where(bad == _B_NO_TENANT, -1, evc["tenant"]), self.d_tenant),
             "org": _dict(org, self.c_org),
             "emp": _fixed([',"employee_id":"emp_', _digits(np.maximum(emp, 0), wemp), '"'], n, present=emp >= 0),
             "cust": _fixed([',"customer_id":"cus_', _digits(np.maximum(cust, 0), wcus), '"'], n, present=cust >= 0),
             "model": _dict(model, self.c_model),
             "input_tokens": pa.array(x["inp"]),
-            "output_tokens": pa.array(ev["outt"][e]),
-            "cached_input_tokens": pa.array(ev["cached"][e], mask=~ev["cached_present"][e]),
+            "output_tokens": pa.array(evc["outt"]),
+            "cached_input_tokens": pa.array(evc["cached"], mask=~evc["cached_present"]),
             "cost": pa.array(x["cost"]),
             "cost_as_str": pa.array(x["cost_as_str"]),
-            "latency_ms": pa.array(ev["latency"][e]),
+            "latency_ms": pa.array(evc["latency"]),
             "status": _dict(status, self.c_status),
             "fps": _fixed([',"prompt_fingerprint":"', fp_hex[:, :64], '","response_fingerprint":"', fp_hex[:, 64:], '"'],
                           n, present=x["fp_present"], selected=True),
-            "content": _dict(ev["content"][e], self.d_content),
+            "content": _dict(evc["content"], self.d_content),
             "trace": _fixed([',"trace_id":"trc_', trace_hex, '"'], n),
             "attempt": _dict(attempt, self.c_attempt),
             "labx": _dict(labx, self.c_labx),
@@ -743,84 +757,55 @@ class _Renderer:
         return pa.table(cols), None
 
     def _table(self, src, bad, eid):
-        c, ev, rec = self.c, self.c["ev"], self.c["rec"]
-        e = rec["event"][src]
-        ver = rec["ver"][src].astype(np.int64)
+        """Arrow columns for Parquet: raw values, nulls for absent fields."""
+        salt = self.c["salt"]
+        x = self._common(src, bad, eid)
+        evc = x["evc"]
+        e = x["e"]
         n = len(src)
-        salt = c["salt"]
-        eid_words = _mix(eid.astype(_U64) + salt)[:, None]
-        fp_words = _fp_words(e, salt)
-        grp_words = _mix(ev["grp"][e].astype(_U64) + salt + _U64(0xD1B54A32D192ED03))[:, None]
-        fp_mask = ev["privacy"][e] == 0
-        fps = [_hex_strings(fp_words[:, 0:4]), _hex_strings(fp_words[:, 4:8])]
-        fps = [pc.if_else(pa.array(fp_mask), pa.scalar(None, pa.large_string()), a) for a in fps]
-
-        occ = ev["occ"][e]
-        occ_ofs = ev["occ_ofs"][e]
-        rms = rec["ms"][src]
-        rofs = rec["ofs"][src]
-        version = np.where(bad == _B_VER0, 0, ver)
-        inp = ev["inp"][e]
-        inp = np.where(bad == _B_TOKENS, -(inp + 1), inp)
-        cost = ev["cost"][e]
-        cost = np.where(bad == _B_NEG, -np.maximum(cost, 1_234_567), cost)
-        cost_as_str = ev["cost_as_str"][e] & (bad != _B_NEG)
-        outcome = np.where(ver == 1, -1, np.where(ver == 2, ev["out2"][e], ev["out3"][e]))
-        outcome = np.where(bad == _B_OUTCOME, len(OUTCOMES), outcome)
-        evidence = np.where(ver == 1, 3, np.where(ver == 2, ev["ev2"][e], 0))
-        receipt = np.where(bad == _B_RECEIPT, len(RECEIPT_STATUSES), ev["receipt"][e])
-        privacy = np.where(bad == _B_PRIVACY, len(PRIVACY_MODES), ev["privacy"][e])
-        dept = ev["dept"][e]
-        mu = ev["model_used"][e]
+        eid_hex = _hexmat(_mix(eid.astype(_U64) + salt)[:, None])
+        fp_hex = _hexmat(_fp_words(e[x["fp_present"]], salt))
+        trace_hex = _hexmat(_mix(evc["grp"].astype(_U64) + salt + _U64(0xD1B54A32D192ED03))[:, None])
+        emp, cust = evc["emp"], evc["cust"]
+        wemp = wcus = self.id_width
+        dept = evc["dept"]
+        mu = evc["model_used"]
+        content = evc["content"]
+        fp = x["fp_present"]
         cols = {
             "bad": pa.array(bad.astype(np.int8)),
-            "event_id": _hex_strings(eid_words, "evt_"),
-            "version": pa.array(version),
-            "rec_local": pa.array(rms + self.ofs_min[rofs]).cast(pa.timestamp("ms")),
-            "rec_msf": pa.array((rms % 1000).astype(np.int16)),
-            "rec_frac": pa.array(rec["frac"][src]),
-            "rec_sfx": _dict(rofs, self.d_ofs),
-            "occ_local": pa.array(occ + self.ofs_min[occ_ofs]).cast(pa.timestamp("ms")),
-            "occ_msf": pa.array((occ % 1000).astype(np.int16)),
-            "occ_frac": pa.array(ev["occ_frac"][e]),
-            "occ_sfx": _dict(occ_ofs, self.d_ofs),
-            "tenant_id": _dict(np.where(bad == _B_NO_TENANT, -1, ev["tenant"][e]), self.d_tenant),
+            "event_id": _fixed(["evt_", eid_hex], n, present=bad != _B_NO_ID, null_absent=True),
+            "version": pa.array(x["version"]),
+            **self._ts_cols(x),
+            "tenant_id": _dict(np.where(bad == _B_NO_TENANT, -1, evc["tenant"]), self.d_tenant),
             "department": _dict(dept, self.d_dept),
-            "emp": pa.array(ev["emp"][e], mask=ev["emp"][e] < 0),
-            "workflow": _dict(ev["wf"][e], self.d_wf),
-            "cust": pa.array(ev["cust"][e], mask=ev["cust"][e] < 0),
+            "employee_id": _fixed(["emp_", _digits(np.maximum(emp, 0), wemp)], n, present=emp >= 0, null_absent=True),
+            "workflow": _dict(evc["wf"], self.d_wf),
+            "customer_id": _fixed(["cus_", _digits(np.maximum(cust, 0), wcus)], n, present=cust >= 0,
+                                  null_absent=True),
             "vendor": _dict(mu, self.d_vendor),
-            "model_requested": _dict(ev["model_req"][e], self.d_model),
+            "model_requested": _dict(evc["model_req"], self.d_model),
             "model_used": _dict(np.where(bad == _B_NO_MODEL, -1, mu), self.d_model),
-            "input_tokens": pa.array(inp),
-            "output_tokens": pa.array(ev["outt"][e]),
-            "cached_input_tokens": pa.array(ev["cached"][e], mask=~ev["cached_present"][e]),
-            "cost": pa.array(cost),
-            "cost_as_str": pa.array(cost_as_str),
-            "latency_ms": pa.array(ev["latency"][e]),
-            "budget_id": _dict(np.where(ev["budget"][e], dept, -1), self.d_budget),
-            "policy_result": _dict(np.where(ev["policy_present"][e], ev["policy"][e], -1), self.d_policy),
-            "outcome": _dict(outcome, self.d_outcome),
-            "receipt_status": _dict(receipt, self.d_receipt),
-            "evidence_status": _dict(evidence, self.d_evidence),
-            "privacy_mode": _dict(privacy, self.d_privacy),
-            "prompt_fingerprint": fps[0],
-            "response_fingerprint": fps[1],
-            "trace_id": _hex_strings(grp_words, "trc_"),
-            "attempt": pa.array(ev["attempt"][e].astype(np.int64), mask=~ev["attempt_present"][e]),
+            "input_tokens": pa.array(x["inp"]),
+            "output_tokens": pa.array(evc["outt"]),
+            "cached_input_tokens": pa.array(evc["cached"], mask=~evc["cached_present"]),
+            "cost": pa.array(x["cost"]),
+            "latency_ms": pa.array(evc["latency"]),
+            "budget_id": _dict(np.where(evc["budget"], dept, -1), self.d_budget),
+            "policy_result": _dict(x["policy"], self.d_policy),
+            "outcome": _dict(x["outcome"], self.d_outcome),
+            "receipt_status": _dict(x["receipt"], self.d_receipt),
+            "evidence_status": _dict(x["evidence"], self.d_evidence),
+            "privacy_mode": _dict(x["privacy"], self.d_privacy),
+            "prompt_fingerprint": _fixed([fp_hex[:, :64]], n, present=fp, null_absent=True, selected=True),
+            "response_fingerprint": _fixed([fp_hex[:, 64:]], n, present=fp, null_absent=True, selected=True),
+            "prompt": _dict(content, self.d_prompt),
+            "response": _dict(content, self.d_response),
+            "trace_id": _fixed(["trc_", trace_hex], n),
+            "attempt": pa.array(evc["attempt"].astype(np.int64), mask=~evc["attempt_present"]),
+            "meter_build": _dict(np.where(np.isin(evc["extras"], (1, 3)), evc["extras"], -1), self.d_build),
         }
-        content = ev["content"][e]
-        if self.json:
-            cols["content"] = _dict(content, self.d_content)
-            cols["labels"] = _dict(np.where(ev["labels"][e] == 0, -1, ev["labels"][e]), self.d_labels)
-            cols["extras"] = _dict(np.where(ev["extras"][e] == 0, -1, ev["extras"][e]), self.d_extras)
-            labels = None
-        else:
-            cols["prompt"] = _dict(content, self.d_prompt)
-            cols["response"] = _dict(content, self.d_response)
-            cols["meter_build"] = _dict(np.where(np.isin(ev["extras"][e], (1, 3)), ev["extras"][e], -1), self.d_build)
-            labels = self.labels_arr.take(pa.array(ev["labels"][e].astype(np.int32)))
-        assert n == len(cols["bad"])
+        labels = self.labels_arr.take(pa.array(evc["labels"].astype(np.int32)))
         return pa.table(cols), labels
 
     _TS = ("strftime({p}_local, '%Y-%m-%dT%H:%M:%S') || CASE {p}_frac WHEN 0 THEN '' WHEN 1 THEN "
@@ -852,14 +837,13 @@ class _Renderer:
     def _sql_parquet(self):
         cost = self._COST
         return f"""SELECT
-            CASE WHEN bad = {_B_NO_ID} THEN NULL ELSE event_id END AS event_id,
+            event_id,
             version,
             {self._TS.format(p="rec")} AS recorded_at,
             CASE WHEN bad = {_B_TS1} THEN '2026-13-45T99:00:00Z' WHEN bad = {_B_TS2} THEN 'yesterday'
                  ELSE {self._TS.format(p="occ")} END AS occurred_at,
             tenant_id::VARCHAR AS tenant_id, department::VARCHAR AS department,
-            'emp_' || lpad(emp::VARCHAR, 5, '0') AS employee_id, workflow::VARCHAR AS workflow,
-            'cus_' || lpad(cust::VARCHAR, 5, '0') AS customer_id, vendor::VARCHAR AS vendor,
+            employee_id, workflow::VARCHAR AS workflow, customer_id, vendor::VARCHAR AS vendor,
             model_requested::VARCHAR AS model_requested, model_used::VARCHAR AS model_used,
             input_tokens, output_tokens, cached_input_tokens,
             CASE WHEN bad = {_B_COST} THEN '12,50' ELSE {cost} END AS cost_usd,
@@ -872,56 +856,62 @@ class _Renderer:
             FROM t"""
 
     def write(self, path, src, bad, eid):
-        t, labels = (self._table_json if self.json else self._table)(src, bad, eid)
-        # many record batches let DuckDB scan (and so format) on all threads; order is preserved
-        t = pa.Table.from_batches(t.to_batches(max_chunksize=BATCH_ROWS))
-        self.con.register("t", t)
-        try:
-            if self.json:
-                res = self.con.sql(self._sql_json()).to_arrow_table()
-                self.wait()
-                self.pending = self.pool.submit(self._write_lines, path, res.column("line"))
+        """Render one file in chunks; the writer thread appends chunk k while chunk k+1 is rendered."""
+        if self.json:
+            if self.c["fmt"] == "jsonl.gz":
+                raw = open(path, "wb")
+                sink = gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0)
             else:
-                res = self.con.sql(self._sql_parquet()).to_arrow_table()
-                res = res.append_column("labels", labels)
-                names = list(res.column_names)
-                names.remove("labels")
-                names.insert(names.index("attempt") + 1, "labels")
-                res = res.select(names).cast(PARQUET_SCHEMA)
-                self.wait()
-                self.pending = self.pool.submit(pq.write_table, res, path, compression="zstd",
-                                                row_group_size=500_000)
+                raw, sink = None, open(path, "wb")
+        else:
+            raw, sink = None, pq.ParquetWriter(path, PARQUET_SCHEMA, compression="zstd")
+        try:
+            for a in range(0, len(src), CHUNK_ROWS):
+                sl = slice(a, a + CHUNK_ROWS)
+                t, labels = (self._table_json if self.json else self._table)(src[sl], bad[sl], eid[sl])
+                # several record batches let DuckDB format on all threads; it keeps their order
+                t = pa.Table.from_batches(t.to_batches(max_chunksize=BATCH_ROWS))
+                self.con.register("t", t)
+                try:
+                    if self.json:
+                        res = self.con.sql(self._sql_json()).to_arrow_table()
+                        self._submit(_write_lines, sink, res.column("line"))
+                    else:
+                        res = self.con.sql(self._sql_parquet()).to_arrow_table()
+                        res = res.append_column("labels", labels)
+                        names = list(res.column_names)
+                        names.remove("labels")
+                        names.insert(names.index("attempt") + 1, "labels")
+                        self._submit(sink.write_table, res.select(names).cast(PARQUET_SCHEMA))
+                finally:
+                    self.con.unregister("t")
         finally:
-            self.con.unregister("t")
+            self._submit(sink.close)
+            if raw is not None:
+                self._submit(raw.close)
+
+    def _submit(self, fn, *args):
+        while len(self.pending) >= 2:
+            self.pending.popleft().result()
+        self.pending.append(self.pool.submit(fn, *args))
 
     def wait(self):
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            pending.result()
+        while self.pending:
+            self.pending.popleft().result()
 
-    def _write_lines(self, path, column):
-        if self.c["fmt"] == "jsonl.gz":
-            raw = open(path, "wb")
-            fh = gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0)
-        else:
-            raw = None
-            fh = open(path, "wb")
-        try:
-            for chunk in column.chunks:
-                if chunk.null_count:
-                    raise AssertionError("null line")
-                width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-                if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-                    chunk = chunk.cast(pa.large_string())
-                    width = np.int64
-                bufs = chunk.buffers()
-                offs = np.frombuffer(bufs[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
-                if len(chunk):
-                    fh.write(memoryview(bufs[2])[int(offs[0]):int(offs[-1])])
-        finally:
-            fh.close()
-            if raw is not None:
-                raw.close()
+
+def _write_lines(fh, column):
+    """Write an Arrow string column whose values end in newlines: its data buffer is the file content."""
+    for chunk in column.chunks:
+        if chunk.null_count:
+            raise AssertionError("null line")
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            chunk = chunk.cast(pa.large_string())
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        bufs = chunk.buffers()
+        offs = np.frombuffer(bufs[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if len(chunk):
+            fh.write(memoryview(bufs[2])[int(offs[0]):int(offs[-1])])
 
 
 PARQUET_SCHEMA = pa.schema([

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
+from .warehouse import open_warehouse
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,8 @@ class ReconciliationSummary:
 
 
 def reconciliation_summary(database: Path) -> ReconciliationSummary:
-    with duckdb.connect(str(database), read_only=True) as connection:
-        row = connection.sql(
+    with open_warehouse(str(database)) as warehouse:
+        _, rows = warehouse.query(
             """
             select
                 count(distinct tenant_id) filter (where tenant_id <> '(unknown)'),
@@ -33,8 +33,8 @@ def reconciliation_summary(database: Path) -> ReconciliationSummary:
                 min(ledger_date), max(ledger_date)
             from main.rpt_ledger_reconciliation
             """
-        ).fetchone()
-    return ReconciliationSummary(*row)
+        )
+    return ReconciliationSummary(*rows[0])
 
 
 def format_summary(summary: ReconciliationSummary) -> str:

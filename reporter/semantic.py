@@ -94,6 +94,11 @@ class SemanticLayer:
                 )
         return dict(sorted(found.items()))
 
+    def relation_schema(self, semantic_model: str) -> str:
+        """Schema the semantic model's table was built in: the marts' schema."""
+        model = next(m for m in self._manifest.semantic_models if m.name == semantic_model)
+        return model.node_relation.schema_name
+
     def sql(self, metric_names, group_by, start: date | None = None, end: date | None = None) -> str:
         """SQL MetricFlow compiles for these simple metrics by these group-by names and UTC days."""
         from metricflow.engine.metricflow_engine import MetricFlowQueryRequest

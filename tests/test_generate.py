@@ -422,6 +422,7 @@ def test_default_end_is_yesterday(tmp_path):
     dict(events=0, days=1), dict(events=10, days=0), dict(events=10, days=1, bad_rate=0.6),
     dict(events=10, days=1, bad_rate=-0.1), dict(events=10, days=1, tenants=0),
     dict(events=10, days=1, fmt="csv"), dict(events=10, days=1, end="2026-11-26"),
+    dict(events=10, days=1, seed=-1), dict(events=10, days=5, end=dt.date(2024, 12, 31)),
 ])
 def test_bad_arguments(tmp_path, kwargs):
     with pytest.raises(ValueError):
@@ -439,3 +440,18 @@ def test_refuses_to_overwrite(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert generate_ledger(empty, events=10, days=1, end=END).events == 10
+
+
+def test_parts_and_chunks_do_not_change_content(tmp_path, monkeypatch):
+    import reporter.generate as gen
+    kw = dict(events=1200, days=2, seed=4, bad_rate=0.05, end=END)
+    whole = generate_ledger(tmp_path / "whole", **kw)
+    monkeypatch.setattr(gen, "PART_ROWS", 500)
+    monkeypatch.setattr(gen, "CHUNK_ROWS", 170)
+    monkeypatch.setattr(gen, "BATCH_ROWS", 50)
+    split = generate_ledger(tmp_path / "split", **kw)
+    assert len(split.files) > len(whole.files)
+    assert any(Path(f).name == "part-0001.jsonl" for f in split.files)
+    joined = lambda s: b"".join(Path(f).read_bytes() for f in s.files)  # noqa: E731
+    assert joined(split) == joined(whole)
+    assert split.records_written == whole.records_written

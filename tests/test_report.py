@@ -1,0 +1,263 @@
+"""`report`, `verify` and `nightly`: bundles an auditor can trust, read back for real."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import build, ledger_record, run_cli, write_ledger
+from reporter import bundle as bundle_lib
+from reporter.generate import generate_ledger
+
+MARKER = "CANARY-REPORT-51e0c2"
+
+
+def bundle_files(path: Path) -> dict[str, bytes]:
+    return bundle_lib.read_bundle(path)
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+@pytest.fixture(scope="module")
+def report_bundle(small_ledger, tmp_path_factory):
+    summary, _, database = small_ledger
+    out = tmp_path_factory.mktemp("report") / "acme-2026-10.zip"
+    result = run_cli("report", "--duckdb", database, "--period", "2026-10", "--tenant", summary.tenants[0],
+                     "--out", out)
+    assert result.exit_code == 0, result.output
+    return summary, database, out
+
+
+def test_the_bundle_holds_the_pdf_every_csv_and_a_manifest(report_bundle):
+    _, _, out = report_bundle
+    files = bundle_files(out)
+    for view in ("department", "employee", "workflow", "model", "vendor", "customer", "outcome", "evidence"):
+        assert f"csv/by_{view}.csv" in files
+    for name in ("report.pdf", "manifest.json", "csv/reconciliation.csv", "csv/drift_department.csv"):
+        assert name in files
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["parameters"]["period"] == {"from": "2026-10-01", "to": "2026-10-31"}
+    assert manifest["software"]["version"]
+    assert manifest["ledger"]["high_water_mark"]
+    assert set(manifest["files"]) == set(files) - {"manifest.json"}
+
+
+def test_every_view_csv_adds_up_to_the_report_total(report_bundle):
+    summary, database, out = report_bundle
+    files = bundle_files(out)
+    manifest = json.loads(files["manifest.json"])
+    total = Decimal(manifest["totals"]["cost_usd"])
+    result = run_cli("breakdown", "--duckdb", database, "--format", "csv", "--by", "vendor",
+                     "--tenant", summary.tenants[0], "--period", "2026-10")
+    assert total == sum(Decimal(row["cost_usd"]) for row in csv.DictReader(io.StringIO(result.output)))
+    for name, content in files.items():
+        if name.startswith("csv/by_"):
+            rows = list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
+            assert sum(Decimal(row["cost_usd"]) for row in rows) == total, name
+
+
+def test_the_pdf_reads_back_with_totals_periods_and_sections(report_bundle):
+    _, _, out = report_bundle
+    files = bundle_files(out)
+    text = pdf_text(files["report.pdf"])
+    manifest = json.loads(files["manifest.json"])
+    total = Decimal(manifest["totals"]["cost_usd"])
+    assert f"${total:,.2f}" in text
+    assert "October 2026" in text and "Baseline window" in text
+    for heading in ("Executive summary", "Spend by department", "Spend by workflow", "Spend by vendor",
+                    "Spend by customer", "Outcomes", "Receipts and evidence", "Drift", "Reconciliation",
+                    "Privacy"):
+        assert heading.lower() in text.lower(), heading
+    assert "Page 1 of" in text
+    assert "no prompt or response" in text.lower()
+
+
+def test_verify_passes_on_a_fresh_bundle(report_bundle):
+    _, _, out = report_bundle
+    result = run_cli("verify", out)
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+
+def tampered_copy(out: Path, folder: Path, change) -> Path:
+    files = bundle_files(out)
+    change(files)
+    copy = folder / "tampered"
+    for name, content in files.items():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes(content)
+    return copy
+
+
+def flip_a_byte(name):
+    def change(files):
+        content = bytearray(files[name])
+        content[len(content) // 2] ^= 0x01
+        files[name] = bytes(content)
+    return change
+
+
+@pytest.mark.parametrize("change, named", [
+    (flip_a_byte("csv/by_department.csv"), "csv/by_department.csv"),
+    (flip_a_byte("report.pdf"), "report.pdf"),
+    (lambda files: files.pop("csv/by_vendor.csv"), "csv/by_vendor.csv: missing"),
+    (lambda files: files.update({"csv/extra.csv": b"a,b\n"}), "csv/extra.csv: not listed"),
+])
+def test_verify_names_each_kind_of_tampering(report_bundle, tmp_path, change, named):
+    _, _, out = report_bundle
+    result = run_cli("verify", tampered_copy(out, tmp_path, change))
+    assert result.exit_code == 1
+    assert named in result.output
+
+
+def test_verify_catches_an_edited_total_even_with_a_matching_hash(report_bundle, tmp_path):
+    """Editing a CSV and the manifest's hash for it still breaks the recorded column totals."""
+    _, _, out = report_bundle
+
+    def change(files):
+        name = "csv/by_vendor.csv"
+        rows = list(csv.reader(io.StringIO(files[name].decode("utf-8"))))
+        cost = rows[0].index("cost_usd")
+        rows[1][cost] = format(Decimal(rows[1][cost]) + 1, "f")
+        edited = io.StringIO()
+        csv.writer(edited, lineterminator="\n").writerows(rows)
+        files[name] = edited.getvalue().encode("utf-8")
+        manifest = json.loads(files["manifest.json"])
+        manifest["files"][name]["sha256"] = bundle_lib.sha256(files[name])
+        manifest["files"][name]["bytes"] = len(files[name])
+        files["manifest.json"] = json.dumps(manifest).encode("utf-8")
+    result = run_cli("verify", tampered_copy(out, tmp_path, change))
+    assert result.exit_code == 1 and "csv/by_vendor.csv: column totals differ" in result.output
+
+
+def test_same_ledger_and_parameters_give_byte_identical_csvs(report_bundle, tmp_path):
+    summary, database, out = report_bundle
+    again = tmp_path / "again"
+    assert run_cli("report", "--duckdb", database, "--period", "2026-10", "--tenant", summary.tenants[0],
+                   "--out", again).exit_code == 0
+    first, second = bundle_files(out), bundle_files(again)
+    csvs = [name for name in first if name.startswith("csv/")]
+    assert csvs and all(first[name] == second[name] for name in csvs)
+
+
+def test_one_tenant_per_bundle(small_ledger, tmp_path):
+    _, _, database = small_ledger
+    result = run_cli("report", "--duckdb", database, "--period", "2026-10", "--out", tmp_path / "b.zip")
+    assert result.exit_code == 2 and "several tenants" in result.output
+    assert not (tmp_path / "b.zip").exists()
+
+
+def test_a_failure_midway_leaves_no_bundle(report_bundle, tmp_path, monkeypatch):
+    summary, database, _ = report_bundle
+    import reporter.pdf
+
+    def broken_renderer(data, path, **_):
+        path.write_bytes(b"%PDF-half")
+        raise OSError("disk full (injected)")
+    monkeypatch.setattr(reporter.pdf, "render_pdf", broken_renderer)
+    for out in (tmp_path / "bundle.zip", tmp_path / "bundle"):
+        result = run_cli("report", "--duckdb", database, "--period", "2026-10", "--tenant", summary.tenants[0],
+                         "--out", out)
+        assert result.exit_code == 1
+        assert "no bundle written" in result.output and "disk full" in result.output
+        assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def hostile_bundle(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile-report")
+    names = ["=HYPERLINK(\"http://evil\")", "+SUM(1,2)", "-2+3", "@cmd", "\tTabbed", "<b>R&D</b>", "財務部"]
+    records = [ledger_record(f"e{index}", "2026-10-15T10:00:00Z", department=name, cost_usd=f"{index + 1}.5",
+                             privacy_mode="full_trace", prompt=f"secret {MARKER}", response=f"answer {MARKER}")
+               for index, name in enumerate(names)]
+    database = folder / "monitor.duckdb"
+    build(write_ledger(folder / "ledger", records), database)
+    out = folder / "bundle.zip"
+    result = run_cli("report", "--duckdb", database, "--period", "2026-10", "--out", out)
+    assert result.exit_code == 0, result.output
+    return names, out
+
+
+def test_csv_cells_that_spreadsheets_would_evaluate_are_neutralised(hostile_bundle):
+    names, out = hostile_bundle
+    rows = list(csv.DictReader(io.StringIO(bundle_files(out)["csv/by_department.csv"].decode("utf-8"))))
+    shown = {row["department"] for row in rows}
+    for name in names:
+        dangerous = name[0] in "=+-@\t\r"
+        assert (("'" + name) if dangerous else name) in shown
+    for row in rows:
+        assert Decimal(row["cost_usd"]) > 0            # numbers stay numbers
+        assert not row["cost_usd"].startswith("'")
+
+
+def test_hostile_names_render_literally_in_the_pdf(hostile_bundle):
+    _, out = hostile_bundle
+    text = pdf_text(bundle_files(out)["report.pdf"])
+    assert "<b>R&D</b>" in text
+    assert "財務部" in text
+
+
+def test_no_content_reaches_any_file_of_the_bundle(hostile_bundle):
+    _, out = hostile_bundle
+    for name, content in bundle_files(out).items():
+        assert MARKER.encode() not in content, name
+    assert MARKER.encode() not in out.read_bytes()
+
+
+def test_as_of_reproduces_a_past_report_exactly(tmp_path):
+    ledger = tmp_path / "ledger"
+    generate_ledger(ledger, events=1500, days=20, seed=21, bad_rate=0.01, end=date(2026, 10, 20))
+    arguments = ["report", "--ledger", ledger, "--period", "2026-10", "--as-of", "2026-10-18T00:00:00Z"]
+    assert run_cli(*arguments, "--out", tmp_path / "first").exit_code == 0
+    # The ledger grows: later versions and new events, recorded after the as-of instant.
+    generate_ledger(tmp_path / "later", events=500, days=5, seed=22, bad_rate=0.01, end=date(2026, 10, 25))
+    for file in (tmp_path / "later").rglob("*.jsonl"):
+        target = ledger / "later" / file.relative_to(tmp_path / "later")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(file.read_bytes())
+    assert run_cli(*arguments, "--out", tmp_path / "second").exit_code == 0
+    first, second = bundle_files(tmp_path / "first"), bundle_files(tmp_path / "second")
+    assert [n for n in first if n.startswith("csv/")] == [n for n in second if n.startswith("csv/")]
+    for name in first:
+        if name.startswith("csv/"):
+            assert first[name] == second[name], name
+
+
+def test_nightly_writes_yesterday_month_to_date_and_the_closed_month(tmp_path):
+    ledger = tmp_path / "ledger"
+    generate_ledger(ledger, events=2000, days=40, seed=8, tenants=2, bad_rate=0.01, end=date(2026, 10, 31))
+    out_dir = tmp_path / "bundles"
+    database = tmp_path / "monitor.duckdb"
+    result = run_cli("nightly", "--out-dir", out_dir, "--ledger", ledger, "--duckdb", database, "--date", "2026-11-01")
+    assert result.exit_code == 0, result.output
+    written = sorted(str(path.relative_to(out_dir)) for path in out_dir.rglob("*.zip"))
+    assert written == ["tnt_acme/tnt_acme_2026-10-31.zip", "tnt_acme/tnt_acme_2026-10.zip",
+                       "tnt_globex/tnt_globex_2026-10-31.zip", "tnt_globex/tnt_globex_2026-10.zip"]
+    first = {name: bundle_files(out_dir / name) for name in written}
+    assert run_cli("nightly", "--out-dir", out_dir, "--ledger", ledger, "--duckdb", database,
+                   "--date", "2026-11-01").exit_code == 0
+    for name in written:
+        again = bundle_files(out_dir / name)
+        assert {k: v for k, v in again.items() if k.startswith("csv/")} == \
+               {k: v for k, v in first[name].items() if k.startswith("csv/")}
+        assert run_cli("verify", out_dir / name).exit_code == 0
+    result = run_cli("nightly", "--out-dir", out_dir, "--ledger", ledger, "--duckdb", database, "--date", "2026-10-15")
+    assert result.exit_code == 0
+    assert (out_dir / "tnt_acme" / "tnt_acme_2026-10-to-date.zip").exists()
+
+
+def test_nightly_fails_clearly_without_a_ledger(tmp_path):
+    result = run_cli("nightly", "--out-dir", tmp_path / "b", "--ledger", tmp_path / "none",
+                     "--duckdb", tmp_path / "m.duckdb")
+    assert result.exit_code == 1 and "does not exist" in result.output

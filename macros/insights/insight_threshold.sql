@@ -1,0 +1,24 @@
+{#-
+    An insight threshold from its var, checked: a number (`kind` 'count' for a whole number of at
+    least 1, 'share' for a fraction strictly between 0 and 1). Anything else stops the run with a
+    message that names the var and says what it should hold.
+-#}
+{% macro insight_threshold(name, kind) -%}
+    {%- set value = var(name) -%}
+    {%- set text = value | string -%}
+    {%- if kind == 'count' -%}
+        {%- if not modules.re.fullmatch('[0-9]+', text) or (text | int) < 1 -%}
+            {{ exceptions.raise_compiler_error(
+                "var '" ~ name ~ "' is '" ~ text ~ "'; give a whole number of at least 1"
+            ) }}
+        {%- endif -%}
+        {{ text | int }}
+    {%- else -%}
+        {%- if not modules.re.fullmatch('0?[.][0-9]+', text) or (text | float) <= 0 or (text | float) >= 1 -%}
+            {{ exceptions.raise_compiler_error(
+                "var '" ~ name ~ "' is '" ~ text ~ "'; give a fraction between 0 and 1, such as 0.25"
+            ) }}
+        {%- endif -%}
+        {{ text | float }}
+    {%- endif -%}
+{%- endmacro %}

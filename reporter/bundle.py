@@ -25,8 +25,9 @@ from pathlib import Path
 from . import __version__
 from .breakdown import BreakdownRequest, resolve_tenant, run_breakdown, tenants
 from .drift import DriftRequest, Window, default_baseline, run_drift
+from .insights import KINDS, InsightsRequest, run_insight
 from .output import text_value, to_csv
-from .report_data import DriftSection, Reconciliation, ReportData, Table, ViewSection
+from .report_data import DriftSection, InsightSection, Reconciliation, ReportData, Table, ViewSection
 from .semantic import SemanticLayer
 from .warehouse import Warehouse
 
@@ -100,6 +101,12 @@ def gather(layer: SemanticLayer, warehouse: Warehouse, request: ReportRequest) -
         drift.append(DriftSection(dimension, Table(result.columns, result.rows, (dimension,)),
                                   result.psi, result.totals))
     privacy = breakdown(("privacy_mode",))
+    insights = []
+    for kind in KINDS.values():
+        found = run_insight(warehouse, marts_schema(layer), kind, InsightsRequest(
+            tenant=tenant, start=request.start, end=request.end, where=request.where))
+        if not found.skipped_filters:  # a kind the filters cannot narrow would show unfiltered figures
+            insights.append(InsightSection(kind.name, kind.title, found.table, found.findings))
     return ReportData(
         tenant=tenant,
         period_start=request.start,
@@ -125,6 +132,7 @@ def gather(layer: SemanticLayer, warehouse: Warehouse, request: ReportRequest) -
                       [list(values) for values in zip(privacy.column("privacy_mode"), privacy.column("events"),
                                                       privacy.column("cost_usd"))],
                       ("privacy_mode",)),
+        insights=insights,
     )
 
 
@@ -203,6 +211,10 @@ def csv_files(data: ReportData) -> dict[str, str]:
     files["csv/by_privacy_mode.csv"] = to_csv(data.privacy.columns, data.privacy.rows)
     for section in data.drift:
         files[f"csv/drift_{section.dimension}.csv"] = to_csv(section.table.columns, section.table.rows)
+    for section in data.insights:
+        files[f"csv/insights_{section.kind}.csv"] = to_csv(
+            [*section.table.columns, "finding"],
+            [[*row, finding] for row, finding in zip(section.table.rows, section.findings)])
     rec = data.reconciliation
     files["csv/reconciliation.csv"] = to_csv(
         ["measure", "records", "cost_usd"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -11,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__, breakdown as breakdown_lib, bundle as bundle_lib, dbt_invoke, drift as drift_lib
-from . import ledger_health, nightly as nightly_lib, output, project
+from . import insights as insights_lib, ledger_health, nightly as nightly_lib, output, project
 from .generate import generate_ledger
 from .semantic import SemanticLayer, SemanticLayerMissing
 from .warehouse import WarehouseUnavailable, open_warehouse
@@ -282,6 +283,68 @@ def drift(by, start, end, baseline_from, baseline_to, min_events, where, tenant,
         )
     else:
         _echo_rows(output_format, result.columns, result.rows)
+
+
+@cli.command()
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(list(insights_lib.KINDS)),
+              help="Which insight (repeatable) [default: all; csv needs exactly one].")
+@click.option("--from", "start", metavar="DATE", help="First UTC day, inclusive (YYYY-MM-DD).")
+@click.option("--to", "end", metavar="DATE", help="Last UTC day, inclusive (YYYY-MM-DD).")
+@click.option("--period", metavar="YYYY-MM", help="A calendar month (instead of --from/--to).")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Findings of each kind in the table format.")
+@reader_options
+def insights(kinds, start, end, period, top, where, tenant, output_format, duckdb_path):
+    """Retry storms, long-context calls, failing workflows, fallbacks, budgets, customer margin.
+
+    Each finding comes with its cost and a plain-language line, largest first. Thresholds are
+    dbt vars (see docs/insights.md).
+
+    Example:
+
+        p402-monitor insights --kind retries --period 2026-10 --where department=legal
+    """
+    selected = [insights_lib.KINDS[name] for name in (kinds or insights_lib.KINDS)]
+    try:
+        if output_format == "csv" and len(selected) != 1:
+            raise breakdown_lib.BreakdownError("--format csv writes one kind: choose it with --kind")
+        first_day, last_day = breakdown_lib.parse_period(period, start, end)
+        with open_warehouse(duckdb_path) as warehouse:
+            layer = SemanticLayer(warehouse.engine)
+            where = breakdown_lib.parse_where(where, layer.dimensions())
+            if kinds:
+                for kind in selected:
+                    insights_lib.check_filters(kind, where)
+            request = insights_lib.InsightsRequest(
+                tenant=breakdown_lib.resolve_tenant(tenant, breakdown_lib.tenants(layer, warehouse)),
+                start=first_day, end=last_day, where=where)
+            results = [insights_lib.run_insight(warehouse, layer.relation_schema("ai_events"), kind, request)
+                       for kind in selected]
+    except (breakdown_lib.BreakdownError, SemanticLayerMissing, WarehouseUnavailable) as error:
+        raise click.UsageError(str(error)) from None
+    if output_format == "csv":
+        result = results[0]
+        click.echo(output.to_csv([*result.table.columns, "finding"],
+                                 [[*row, finding] for row, finding in zip(result.table.rows, result.findings)]), nl=False)
+    elif output_format == "json":
+        click.echo(json.dumps({
+            result.kind.name: json.loads(output.to_json(
+                [*result.table.columns, "finding"],
+                [[*row, finding] for row, finding in zip(result.table.rows, result.findings)]))
+            for result in results
+        }, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"Tenant {request.tenant}, " + (f"{first_day or 'start'} to {last_day or 'end'}"
+                                                   if first_day or last_day else "all time"))
+        for result in results:
+            click.echo(f"\n{result.kind.title}")
+            if result.skipped_filters:
+                click.echo(f"  (not filtered by {', '.join(result.skipped_filters)}: does not apply; skipped)")
+                continue
+            for finding in result.findings[:top] or ["nothing found"]:
+                click.echo(f"  - {finding}")
+            if len(result.findings) > top:
+                click.echo(f"  … {len(result.findings) - top} more (--top, or --format csv --kind {result.kind.name})")
 
 
 @cli.command()

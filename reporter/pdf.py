@@ -484,7 +484,7 @@ def summary_context(data: ReportData) -> dict:
         "unattributed": money(data.unattributed_cost_usd),
         "unattributed_share": percent(_ratio(data.unattributed_cost_usd, data.total_cost_usd)) or "0.0%",
         "movers": movers,
-        "insights": list(data.insights),
+        "insights": [f"{section.title}: {section.findings[0]}" for section in data.insights if section.findings],
     }
 
 
@@ -494,6 +494,9 @@ def with_share(table: Table) -> Table:
         return table
     return Table(columns=[*table.columns, "cost_share"], rows=[[*row, None] for row in table.rows],
                  dimensions=table.dimensions)
+
+
+INSIGHT_LINES = 5   # findings of each kind shown in the PDF; the CSV holds them all
 
 
 def render_html(data: ReportData, charts_drawn: dict[str, str], top_n: int) -> str:
@@ -518,6 +521,8 @@ def render_html(data: ReportData, charts_drawn: dict[str, str], top_n: int) -> s
         vendor_share=charts_drawn.get("vendor_share"),
         views=[view_context(view, charts_drawn, top_n) for view in data.views],
         drift=[drift_context(section, charts_drawn, top_n) for section in data.drift],
+        insights=[{"kind": section.kind, "title": section.title, "findings": section.findings[:INSIGHT_LINES],
+                   "count": len(section.findings)} for section in data.insights],
         reconciliation=reconciliation_context(data),
         privacy=privacy,
         privacy_statement=PRIVACY_STATEMENT,

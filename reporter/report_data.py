@@ -43,6 +43,14 @@ class DriftSection:
 
 
 @dataclass
+class InsightSection:
+    kind: str              # csv/insights_<kind>.csv
+    title: str
+    table: Table           # every finding, largest first
+    findings: list[str]    # one plain-language line per row of the table
+
+
+@dataclass
 class Reconciliation:
     records_read: int
     latest_records: int
@@ -77,7 +85,7 @@ class ReportData:
     drift: list[DriftSection]
     reconciliation: Reconciliation
     privacy: Table               # privacy_mode, events, cost_usd
-    insights: list[str] = field(default_factory=list)
+    insights: list[InsightSection] = field(default_factory=list)
 
     @property
     def cost_delta_usd(self) -> Decimal:

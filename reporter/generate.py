@@ -7,6 +7,11 @@ Arrow data buffer), or Parquet through pyarrow. Same arguments give byte-identic
 Layout: ``out_dir/date=YYYY-MM-DD/part-NNNN.<ext>``, partitioned by the UTC date on which a record
 was delivered to the ledger (its ``recorded_at``; an exact replay may be delivered again in the same
 or a later file). Within a file records are in delivery order.
+
+``inject`` plants known findings in the first tenant's events (``INJECT_PATTERNS``: a model shift, a
+retry storm, long-context outliers, a failing workflow, a budget overrun) so that tests can look for
+them; ``GenerationSummary.injected`` records what was planted, with exact costs. The planting draws
+from generators of its own, so the base events are those of the same run without ``inject``.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import gzip
 import json
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +35,7 @@ from .contract import EVIDENCE_STATUSES, OUTCOMES, POLICY_RESULTS, PRIVACY_MODES
 
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
 FORMATS = ("jsonl", "jsonl.gz", "parquet")
+INJECT_PATTERNS = ("model-shift", "retry-storm", "long-context", "failing-workflow", "budget-overrun")
 PART_ROWS = 2_000_000
 BATCH_ROWS = 32_768
 CHUNK_ROWS = 262_144
@@ -159,6 +165,7 @@ class GenerationSummary:
     first_day: dt.date               # first UTC day of occurred_at
     last_day: dt.date                # last UTC day of occurred_at (== end)
     fmt: str = "jsonl"
+    injected: dict = field(default_factory=dict)  # pattern name -> what was planted (see INJECT_PATTERNS)
 
     @property
     def bad_records(self) -> int:
@@ -325,13 +332,156 @@ def _check_args(out_dir, events, days, seed, fmt, tenants, bad_rate, end):
     return out
 
 
+def _check_inject(inject):
+    if isinstance(inject, str) or not isinstance(inject, (tuple, list)):
+        raise ValueError(f"inject must be a tuple of pattern names, got {inject!r}")
+    unknown = [p for p in inject if p not in INJECT_PATTERNS]
+    if unknown:
+        raise ValueError(f"unknown pattern {unknown[0]!r} to inject: choose from {', '.join(INJECT_PATTERNS)}")
+    return tuple(p for p in INJECT_PATTERNS if p in inject)
+
+
+# --------------------------------------------------------------------------------------------
+# drawing events and versions (for the base ledger and for the events patterns add)
+
+@dataclass(frozen=True)
+class _World:
+    """Reference data the draws need: prices (micro-USD per Mtok per model and day), taxonomy, window."""
+    prices: np.ndarray
+    fallback: np.ndarray
+    wf_in: np.ndarray
+    wf_out: np.ndarray
+    wf_model: np.ndarray
+    wf_dept: np.ndarray
+    wf_cust: np.ndarray
+    models: list
+    workflows: list
+    departments: list
+    day_list: list
+    start_ms: int
+    end_ms: int
+    tenant_ids: tuple
+
+
+# the per-event columns the renderer reads
+_EVENT_COLUMNS = ("tenant", "wf", "dept", "emp", "cust", "model_req", "model_used", "occ", "occ_ofs", "occ_frac",
+                  "inp", "outt", "cached", "cached_present", "policy", "policy_present", "latency", "cost",
+                  "cost_as_str", "receipt", "privacy", "content", "budget", "labels", "extras", "attempt",
+                  "attempt_present", "grp", "out2", "out3", "ev2")
+
+
+def _cost(prices, model_used, occ_day, inp, cached, outt):
+    """Metered cost in nano-USD (half-up) from the price of the model used on the day of the call."""
+    p = prices[model_used, occ_day]  # (n, 3)
+    num = (inp - cached) * p[:, 0] + cached * p[:, 1] + outt * p[:, 2]  # 1e-12 USD
+    return (num + 500) // 1000
+
+
+def _draw_events(rng, grp, attempt, g, w: _World):
+    """The columns of every attempt (event) of the logical requests ``g`` (per-request arrays, indexed
+    by ``grp``), and whether the runtime policy blocked it."""
+    N = len(grp)
+    tenant = g["tenant"][grp]
+    wf_any = g["wf"][grp]
+    dept = g["dept_out"][grp]
+    emp = g["emp"][grp]
+    cust = g["cust"][grp]
+    model_req = g["model"][grp]
+    backoff = rng.integers(1500, 30000, size=N)
+    occ = np.minimum(g["occ"][grp] + (attempt.astype(np.int64) - 1) * backoff, w.end_ms - 1)
+    wf = g["wf_out"][grp]
+    del backoff
+    occ_ofs = rng.choice(len(OFFSETS), size=N, p=OFFSET_P).astype(np.int8)
+    occ_frac = rng.choice(3, size=N, p=[0.35, 0.5, 0.15]).astype(np.int8)
+    occ = np.where(occ_frac == 0, occ - occ % 1000, occ)
+    occ_day = ((occ - w.start_ms) // DAY_MS).astype(np.int32)
+
+    model_used = np.where(rng.random(N) < 0.03, w.fallback[model_req], model_req).astype(np.int16)
+    inp = np.exp(np.log(w.wf_in[wf_any]) + rng.normal(0, 0.9, N))
+    inp = np.where(rng.random(N) < 0.02, inp * 15, inp)
+    inp = np.clip(inp, 1, 1_000_000).astype(np.int64)
+    outt = np.clip(np.exp(np.log(w.wf_out[wf_any]) + rng.normal(0, 0.8, N)), 1, 32_000).astype(np.int64)
+    has_cache = rng.random(N) < 0.35
+    cached = np.where(has_cache, (inp * rng.uniform(0.1, 0.9, N)).astype(np.int64), 0)
+    cached_present = has_cache | (rng.random(N) < 0.1)
+    pr = rng.random(N)
+    policy = np.where(pr < 0.005, 2, np.where(pr < 0.035, 1, 0)).astype(np.int8)
+    blocked = policy == 2
+    policy_present = (policy != 0) | (rng.random(N) >= 0.3)
+    outt = np.where(blocked, 0, outt)
+    cached = np.where(blocked, 0, cached)
+    inp = np.where(blocked, np.where(rng.random(N) < 0.5, 0, np.minimum(inp, 200)), inp)
+    latency = np.where(blocked, rng.integers(5, 60, N),
+                       250 + outt * rng.uniform(8, 25, N) + rng.lognormal(5, 1, N)).astype(np.int64)
+    cost = _cost(w.prices, model_used, occ_day, inp, cached, outt)
+    del pr, has_cache, occ_day
+    cost_as_str = rng.random(N) < 0.15
+    receipt = rng.choice(3, size=N, p=RECEIPT_P).astype(np.int8)
+    privacy = rng.choice(len(PRIVACY_MODES), size=N, p=[PRIVACY_P[m] for m in PRIVACY_MODES]).astype(np.int8)
+    pm = {m: i for i, m in enumerate(PRIVACY_MODES)}
+    content = np.where(privacy == pm["redacted_trace"], 0, np.where(privacy == pm["full_trace"], len(PROMPTS), -1))
+    content = np.where(content >= 0, content + rng.integers(0, len(PROMPTS), N), -1).astype(np.int16)
+    budget = (dept >= 0) & (rng.random(N) < 0.88)
+    labels = rng.choice(len(LABELS), size=N, p=LABELS_P).astype(np.int8)
+    extras = rng.choice(len(EXTRAS_JSON), size=N, p=EXTRAS_P).astype(np.int8)
+    attempt_present = (attempt > 1) | (rng.random(N) < 0.5)
+    ev = dict(tenant=tenant, wf=wf, dept=dept, emp=emp, cust=cust, model_req=model_req, model_used=model_used,
+              occ=occ, occ_ofs=occ_ofs, occ_frac=occ_frac, inp=inp, outt=outt, cached=cached,
+              cached_present=cached_present, policy=policy, policy_present=policy_present, latency=latency,
+              cost=cost, cost_as_str=cost_as_str, receipt=receipt, privacy=privacy, content=content, budget=budget,
+              labels=labels, extras=extras, attempt=attempt, attempt_present=attempt_present, grp=grp)
+    return ev, blocked
+
+
+def _draw_versions(rng, occ, latency, retried_early, blocked, end_ms):
+    """Outcomes per event ({out2, ev2, out3}) and the records (versions) written within the window:
+    {event, ver, ms, ofs, frac}. ``retried_early`` marks attempts that were retried (mostly failed)."""
+    N = len(occ)
+    nv = rng.choice(np.array([1, 2, 3], dtype=np.int8), size=N, p=[0.15, 0.80, 0.05])
+    rec1 = np.minimum(occ + latency + rng.integers(50, 3000, N), end_ms - 1)
+    rec2 = rec1 + np.clip(np.exp(rng.normal(np.log(45 * 60_000), 1.6, N)), 120_000, 14 * DAY_MS).astype(np.int64)
+    rec3 = rec2 + np.clip(np.exp(rng.normal(np.log(2 * 3600_000), 1.5, N)), 300_000, 14 * DAY_MS).astype(np.int64)
+    w2 = (nv >= 2) & (rec2 < end_ms)
+    w3 = w2 & (nv >= 3) & (rec3 < end_ms)
+    out2 = rng.choice(len(OUTCOMES), size=N, p=OUTCOME_P).astype(np.int8)
+    oi = {o: i for i, o in enumerate(OUTCOMES)}
+    out2 = np.where((retried_early & (rng.random(N) < 0.9)) | blocked, oi["failed"], out2).astype(np.int8)
+    ev2 = rng.choice(3, size=N, p=EVIDENCE_V2_P).astype(np.int8)
+    reopen = (out2 == oi["revised"]) | (out2 == oi["escalated"])
+    out3 = np.where(reopen, np.where(rng.random(N) < 0.7, oi["accepted"], oi["rejected"]), out2).astype(np.int8)
+    del reopen, nv
+
+    idx2 = np.flatnonzero(w2)
+    idx3 = np.flatnonzero(w3)
+    rec_event = np.concatenate([np.arange(N), idx2, idx3]).astype(np.int64)
+    rec_ver = np.concatenate([np.full(N, 1, np.int8), np.full(len(idx2), 2, np.int8), np.full(len(idx3), 3, np.int8)])
+    rec_ms = np.concatenate([rec1, rec2[idx2], rec3[idx3]])
+    del rec1, rec2, rec3, w2, w3, idx2, idx3
+    V = len(rec_event)
+    rec_ofs = rng.choice(len(OFFSETS), size=V, p=OFFSET_P).astype(np.int8)
+    rec_frac = rng.choice(3, size=V, p=[0.35, 0.5, 0.15]).astype(np.int8)
+    floor = rec_ms - rec_ms % 1000
+    nofrac = (rec_frac == 0) & (floor >= occ[rec_event])
+    rec_frac = np.where((rec_frac == 0) & ~nofrac, 1, rec_frac).astype(np.int8)
+    rec_ms = np.where(nofrac, floor, rec_ms)
+    return (dict(out2=out2, ev2=ev2, out3=out3),
+            dict(event=rec_event, ver=rec_ver, ms=rec_ms, ofs=rec_ofs, frac=rec_frac))
+
+
 # --------------------------------------------------------------------------------------------
 # the generator
 
 def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, bad_rate=0.01,
-                    end=None, content_marker=None) -> GenerationSummary:
-    """Write a synthetic ledger of ``events`` valid events over ``days`` UTC days ending ``end``."""
+                    end=None, content_marker=None, inject: tuple[str, ...] = ()) -> GenerationSummary:
+    """Write a synthetic ledger of ``events`` valid events over ``days`` UTC days ending ``end``.
+
+    ``inject`` plants known findings (names from ``INJECT_PATTERNS``) in the first tenant's events;
+    ``summary.injected`` says what each one did. The retry storm and the budget overrun add events, so
+    ``summary.events`` is then ``events`` plus those. Without ``inject`` the files are byte-identical
+    to a run without the argument; with it every base event no pattern touched is written as in that
+    run (only bad records' made-up event ids move, numbered after the added events)."""
     out = _check_args(out_dir, events, days, seed, fmt, tenants, bad_rate, end)
+    inject = _check_inject(inject)
     if content_marker is not None and not isinstance(content_marker, str):
         raise ValueError("content_marker must be a string")
     if end is None:
@@ -429,83 +579,20 @@ def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, ba
     g_dept_out, g_wf_out, g_model = (a[by_time] for a in (g_dept_out, g_wf_out, g_model))
     del by_time
 
-    # ---- events (attempts)
-    tenant = g_tenant[grp]
-    wf_any = g_wf[grp]
-    dept = g_dept_out[grp]
-    emp = g_emp[grp]
-    cust = g_cust[grp]
-    model_req = g_model[grp]
-    backoff = rng.integers(1500, 30000, size=N)
-    occ = np.minimum(g_occ[grp] + (attempt.astype(np.int64) - 1) * backoff, end_ms - 1)
-    wf = g_wf_out[grp]
-    del g_tenant, g_wf, g_dept, g_dept_out, g_emp, g_cust, g_model, g_occ, g_wf_out, backoff
-    occ_ofs = rng.choice(len(OFFSETS), size=N, p=OFFSET_P).astype(np.int8)
-    occ_frac = rng.choice(3, size=N, p=[0.35, 0.5, 0.15]).astype(np.int8)
-    occ = np.where(occ_frac == 0, occ - occ % 1000, occ)
-    occ_day = ((occ - start_ms) // DAY_MS).astype(np.int32)
-
-    model_used = np.where(rng.random(N) < 0.03, fallback[model_req], model_req).astype(np.int16)
-    inp = np.exp(np.log(wf_in[wf_any]) + rng.normal(0, 0.9, N))
-    inp = np.where(rng.random(N) < 0.02, inp * 15, inp)
-    inp = np.clip(inp, 1, 1_000_000).astype(np.int64)
-    outt = np.clip(np.exp(np.log(wf_out[wf_any]) + rng.normal(0, 0.8, N)), 1, 32_000).astype(np.int64)
-    has_cache = rng.random(N) < 0.35
-    cached = np.where(has_cache, (inp * rng.uniform(0.1, 0.9, N)).astype(np.int64), 0)
-    cached_present = has_cache | (rng.random(N) < 0.1)
-    pr = rng.random(N)
-    policy = np.where(pr < 0.005, 2, np.where(pr < 0.035, 1, 0)).astype(np.int8)
-    blocked = policy == 2
-    policy_present = (policy != 0) | (rng.random(N) >= 0.3)
-    outt = np.where(blocked, 0, outt)
-    cached = np.where(blocked, 0, cached)
-    inp = np.where(blocked, np.where(rng.random(N) < 0.5, 0, np.minimum(inp, 200)), inp)
-    latency = np.where(blocked, rng.integers(5, 60, N),
-                       250 + outt * rng.uniform(8, 25, N) + rng.lognormal(5, 1, N)).astype(np.int64)
-    p = prices[model_used, occ_day]  # (N, 3)
-    num = (inp - cached) * p[:, 0] + cached * p[:, 1] + outt * p[:, 2]  # 1e-12 USD
-    cost = (num + 500) // 1000  # nano-USD, half-up
-    del p, num, pr, has_cache
-    cost_as_str = rng.random(N) < 0.15
-    receipt = rng.choice(3, size=N, p=RECEIPT_P).astype(np.int8)
-    privacy = rng.choice(len(PRIVACY_MODES), size=N, p=[PRIVACY_P[m] for m in PRIVACY_MODES]).astype(np.int8)
-    pm = {m: i for i, m in enumerate(PRIVACY_MODES)}
-    content = np.where(privacy == pm["redacted_trace"], 0, np.where(privacy == pm["full_trace"], len(PROMPTS), -1))
-    content = np.where(content >= 0, content + rng.integers(0, len(PROMPTS), N), -1).astype(np.int16)
-    budget = (dept >= 0) & (rng.random(N) < 0.88)
-    labels = rng.choice(len(LABELS), size=N, p=LABELS_P).astype(np.int8)
-    extras = rng.choice(len(EXTRAS_JSON), size=N, p=EXTRAS_P).astype(np.int8)
-    attempt_present = (attempt > 1) | (rng.random(N) < 0.5)
-
-    # ---- versions
-    nv = rng.choice(np.array([1, 2, 3], dtype=np.int8), size=N, p=[0.15, 0.80, 0.05])
-    rec1 = np.minimum(occ + latency + rng.integers(50, 3000, N), end_ms - 1)
-    rec2 = rec1 + np.clip(np.exp(rng.normal(np.log(45 * 60_000), 1.6, N)), 120_000, 14 * DAY_MS).astype(np.int64)
-    rec3 = rec2 + np.clip(np.exp(rng.normal(np.log(2 * 3600_000), 1.5, N)), 300_000, 14 * DAY_MS).astype(np.int64)
-    w2 = (nv >= 2) & (rec2 < end_ms)
-    w3 = w2 & (nv >= 3) & (rec3 < end_ms)
-    out2 = rng.choice(len(OUTCOMES), size=N, p=OUTCOME_P).astype(np.int8)
-    oi = {o: i for i, o in enumerate(OUTCOMES)}
-    out2 = np.where((first_of_retried & (rng.random(N) < 0.9)) | blocked, oi["failed"], out2).astype(np.int8)
-    ev2 = rng.choice(3, size=N, p=EVIDENCE_V2_P).astype(np.int8)
-    reopen = (out2 == oi["revised"]) | (out2 == oi["escalated"])
-    out3 = np.where(reopen, np.where(rng.random(N) < 0.7, oi["accepted"], oi["rejected"]), out2).astype(np.int8)
-    del reopen, nv, first_of_retried
-
-    idx2 = np.flatnonzero(w2)
-    idx3 = np.flatnonzero(w3)
-    rec_event = np.concatenate([np.arange(N), idx2, idx3]).astype(np.int64)
-    rec_ver = np.concatenate([np.full(N, 1, np.int8), np.full(len(idx2), 2, np.int8), np.full(len(idx3), 3, np.int8)])
-    rec_ms = np.concatenate([rec1, rec2[idx2], rec3[idx3]])
-    del rec1, rec2, rec3, w2, w3, idx2, idx3
-    V = len(rec_event)
-    rec_ofs = rng.choice(len(OFFSETS), size=V, p=OFFSET_P).astype(np.int8)
-    rec_frac = rng.choice(3, size=V, p=[0.35, 0.5, 0.15]).astype(np.int8)
-    floor = rec_ms - rec_ms % 1000
-    nofrac = (rec_frac == 0) & (floor >= occ[rec_event])
-    rec_frac = np.where((rec_frac == 0) & ~nofrac, 1, rec_frac).astype(np.int8)
-    rec_ms = np.where(nofrac, floor, rec_ms)
-    del floor, nofrac
+    # ---- events (attempts) and their versions
+    world = _World(prices=prices, fallback=fallback, wf_in=wf_in, wf_out=wf_out, wf_model=wf_model, wf_dept=wf_dept,
+                   wf_cust=wf_cust, models=models, workflows=workflows, departments=departments, day_list=day_list,
+                   start_ms=start_ms, end_ms=end_ms, tenant_ids=tenant_ids)
+    groups = dict(tenant=g_tenant, wf=g_wf, dept_out=g_dept_out, emp=g_emp, cust=g_cust, model=g_model, occ=g_occ,
+                  wf_out=g_wf_out)
+    del g_tenant, g_wf, g_dept, g_dept_out, g_emp, g_cust, g_model, g_occ, g_wf_out
+    ev, blocked = _draw_events(rng, grp, attempt, groups, world)
+    del groups
+    outcomes, rec = _draw_versions(rng, ev["occ"], ev["latency"], first_of_retried, blocked, end_ms)
+    ev.update(outcomes)
+    del outcomes, first_of_retried
+    V = len(rec["event"])
+    rec_ms = rec["ms"]
 
     # ---- replays and bad records
     R = int(round(0.01 * V))
@@ -518,11 +605,26 @@ def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, ba
     if fmt == "parquet":  # a Parquet row cannot be truncated nor hold version "two"
         bad_kind = np.where(bad_kind == _B_MALFORMED, _B_TS2, bad_kind)
         bad_kind = np.where(bad_kind == _B_VERSTR, _B_VER0, bad_kind).astype(np.int8)
-    row_src = np.concatenate([np.arange(V, dtype=np.int64), rep_src, bad_src])
-    row_bad = np.concatenate([np.zeros(V + R, np.int8), bad_kind])
-    row_eid = np.concatenate([rec_event, rec_event[rep_src], N + np.arange(B, dtype=np.int64)])
-    row_key = np.concatenate([rec_ms, rep_key, rec_ms[bad_src]])
-    del rep_src, rep_delay, rep_key, bad_src
+    del rep_delay
+
+    # ---- planted patterns: extra events and records are appended after the base ones (whose draws
+    # above are untouched); their randomness comes from generators of their own
+    salt = _U64((int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64)
+    injected = {}
+    extra_rep_src, extra_rep_key = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if inject:
+        ev, rec, extra_rep_src, extra_rep_key, injected = _Planter(seed, ev, blocked, rec, world, salt,
+                                                                   n_groups=L).plant(inject)
+    del blocked
+    K = len(ev["occ"]) - N  # events added by the patterns
+    rec_event, rec_ms = rec["event"], rec["ms"]
+    VX = len(rec_event)  # V base records, then the added events' records
+    row_src = np.concatenate([np.arange(VX, dtype=np.int64), rep_src, extra_rep_src, bad_src])
+    row_bad = np.concatenate([np.zeros(VX + R + len(extra_rep_src), np.int8), bad_kind])
+    row_eid = np.concatenate([rec_event, rec_event[rep_src], rec_event[extra_rep_src],
+                              N + K + np.arange(B, dtype=np.int64)])
+    row_key = np.concatenate([rec_ms, rep_key, extra_rep_key, rec_ms[bad_src]])
+    del rep_src, rep_key, bad_src
     order = np.argsort(row_key, kind="stable")
     row_src, row_bad, row_eid, row_key = row_src[order], row_bad[order], row_eid[order], row_key[order]
     del order
@@ -533,27 +635,18 @@ def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, ba
         if c:
             reasons[reason] = reasons.get(reason, 0) + c
     bad_by_reason = {r: reasons[r] for r in QUARANTINE_REASONS if r in reasons}
-    total_cost = Decimal(int(cost.sum(dtype=np.int64))) / Decimal(10**9)
+    total_cost = Decimal(int(ev["cost"].sum(dtype=np.int64))) / Decimal(10**9)
 
     # ---- per-file rendering
-    salt = _U64((int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64)
     ctx = dict(
         fmt=fmt, tenant_ids=tenant_ids, departments=departments, workflows=workflows, models=models,
         marker=content_marker,
-        ev=_pack(dict(tenant=tenant, wf=wf, dept=dept, emp=emp, cust=cust, model_req=model_req, model_used=model_used,
-                occ=occ, occ_ofs=occ_ofs, occ_frac=occ_frac, inp=inp, outt=outt, cached=cached,
-                cached_present=cached_present, policy=policy, policy_present=policy_present, latency=latency,
-                cost=cost, cost_as_str=cost_as_str, receipt=receipt, privacy=privacy, content=content,
-                budget=budget, labels=labels, extras=extras, attempt=attempt, attempt_present=attempt_present,
-                grp=grp, out2=out2, out3=out3, ev2=ev2)),
-        rec=_pack(dict(event=rec_event, ver=rec_ver, ms=rec_ms, ofs=rec_ofs, frac=rec_frac)),
+        ev=_pack({k: ev[k] for k in _EVENT_COLUMNS}),
+        rec=_pack(dict(event=rec_event, ver=rec["ver"], ms=rec_ms, ofs=rec["ofs"], frac=rec["frac"])),
         salt=salt,
     )
     # the packed copies in ctx are all the renderer needs
-    del (tenant, wf, wf_any, dept, emp, cust, model_req, model_used, occ, occ_ofs, occ_frac, inp, outt, cached,
-         cached_present, policy, policy_present, latency, cost, cost_as_str, receipt, privacy, content, budget,
-         labels, extras, attempt, attempt_present, grp, out2, out3, ev2, rec_event, rec_ver, rec_ms, rec_ofs,
-         rec_frac)
+    del ev, rec, rec_event, rec_ms
     out.mkdir(parents=True, exist_ok=True)
     ext = {"jsonl": "jsonl", "jsonl.gz": "jsonl.gz", "parquet": "parquet"}[fmt]
     files = []
@@ -582,9 +675,449 @@ def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, ba
         con.close()
 
     return GenerationSummary(
-        events=N, records_written=V + R + B, latest_versions=N, superseded_versions=V - N, replays=R,
-        bad_records_by_reason=bad_by_reason, total_cost_usd_latest=total_cost, tenants=tenant_ids,
-        files=tuple(files), first_day=first_day, last_day=end, fmt=fmt)
+        events=N + K, records_written=len(row_src), latest_versions=N + K, superseded_versions=VX - N - K,
+        replays=R + len(extra_rep_src), bad_records_by_reason=bad_by_reason, total_cost_usd_latest=total_cost,
+        tenants=tenant_ids, files=tuple(files), first_day=first_day, last_day=end, fmt=fmt, injected=injected)
+
+
+# --------------------------------------------------------------------------------------------
+# planted patterns (``inject``)
+
+_FAILING_P = (0.20, 0.22, 0.04, 0.04, 0.50)  # outcome mix of the failing workflow, in OUTCOMES order
+_WASTED = ("failed", "rejected", "escalated")  # outcomes whose spend produced no usable result
+
+
+def _usd(nano) -> Decimal:
+    """nano-USD (an integer) as exact dollars."""
+    return Decimal(int(nano)).scaleb(-9)
+
+
+def _hex_ids(prefix, words):
+    return tuple(prefix + bytes(row).decode() for row in _hexmat(np.asarray(words, dtype=_U64)[:, None]))
+
+
+def _read_budgets():
+    """{(tenant_id, budget_id, month): amount in nano-USD} from seeds/budgets.csv ({} without the file)."""
+    if not (SEEDS_DIR / "budgets.csv").exists():
+        return {}
+    return {(r["tenant_id"], r["budget_id"], dt.date.fromisoformat(r["month"])): int(Decimal(r["amount_usd"]) * 10**9)
+            for r in _read_csv("budgets.csv")}
+
+
+class _Planter:
+    """Plants known findings among the first tenant's events and says what it did.
+
+    Every choice comes from a generator of its own per pattern, seeded from the ledger's seed, so the base
+    draws are untouched and a pattern's target does not depend on which other patterns are planted:
+    all targets are chosen up front (distinct workflows; the budget overrun's department owns none of
+    them) and only the requested ones applied. Events the patterns add are drawn like base events (same
+    mixes of models, tokens, statuses, versions and replays), appended after them, with trace numbers
+    after the base ones. What ``summary.injected`` reports is computed from the final arrays, so it is
+    exact whatever the patterns did to each other.
+    """
+
+    def __init__(self, seed, ev, blocked, rec, world: _World, salt, n_groups):
+        self.seed, self.ev, self.blocked, self.rec, self.w, self.salt = int(seed), ev, blocked, rec, world, salt
+        self.N = len(ev["occ"])
+        self.next_grp = int(n_groups)
+        self.occ_day = ((ev["occ"] - world.start_ms) // DAY_MS).astype(np.int32)
+        self.extra = []  # (event columns, blocked, retried_early) of added events, in order
+        self.storm = None  # the retry storm's added events
+
+    def _rng(self, name):
+        k = INJECT_PATTERNS.index(name) + 1 if name in INJECT_PATTERNS else 99
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence([self.seed, 0x9402, k])))
+
+    # ---- choosing targets
+
+    def _choose(self):
+        ev, w = self.ev, self.w
+        W, days = len(w.workflows), len(w.day_list)
+        self.t0 = t0 = ev["tenant"] == 0
+        wf = ev["wf"]
+        counts = np.bincount(wf[t0 & (wf >= 0)].astype(np.int64), minlength=W)
+        active = [int(i) for i in np.argsort(-counts, kind="stable") if counts[i] > 0]
+        t, why, taken = {}, {}, []
+
+        def pick(rng, cands):
+            return cands[int(rng.integers(len(cands)))]
+
+        # model-shift: a mid-sized workflow whose usual model has a clearly dearer sibling at the same vendor
+        rng = self._rng("model-shift")
+        n = len(active)
+        band = active[n // 4:max(n // 4 + 1, -(-3 * n // 4))]
+        dearer = {i: self._dearer_model(i) for i in active}
+        cands = ([i for i in band if counts[i] >= 40 and dearer[i] is not None]
+                 or [i for i in active if counts[i] >= 20 and dearer[i] is not None])
+        if days < 2:
+            why["model-shift"] = "it needs a window of at least 2 days"
+        elif not cands:
+            why["model-shift"] = "no workflow of the first tenant has enough events and a dearer model"
+        else:
+            i = pick(rng, cands)
+            taken.append(i)
+            t["model-shift"] = dict(wf=i, old=int(w.wf_model[i]), new=dearer[i], day=days // 2)
+
+        # retry-storm: any other workflow of the first tenant, on an inner weekday
+        rng = self._rng("retry-storm")
+        cands = [i for i in active if i not in taken]
+        if not cands:
+            why["retry-storm"] = "the first tenant has no workflow left"
+        else:
+            i = pick(rng, cands)
+            taken.append(i)
+            inner = list(range(1, days - 1)) if days >= 3 else list(range(days))
+            day = pick(rng, [d for d in inner if w.day_list[d].weekday() < 5] or inner)
+            t["retry-storm"] = dict(wf=i, day=day, traces=int(np.clip(self.N // 2500, 20, 300)), rng=rng)
+
+        # long-context: a (workflow, model used) with plenty of events
+        rng = self._rng("long-context")
+        mu = ev["model_used"].astype(np.int64)
+        M = len(w.models)
+        sel = t0 & (wf >= 0) & ~np.isin(wf, taken)
+        gcount = np.bincount(wf[sel].astype(np.int64) * M + mu[sel], minlength=W * M)
+        chosen = None
+        for floor in (300, 75):
+            cands = [int(k) for k in np.flatnonzero(gcount >= floor)]
+            for k in (cands[j] for j in rng.permutation(len(cands))):
+                members = np.flatnonzero(sel & (wf == k // M) & (mu == k % M))
+                if np.median(ev["inp"][members]) * 50 <= 1_000_000:
+                    chosen = (k, members)
+                    break
+            if chosen:
+                break
+        if chosen is None:
+            why["long-context"] = "no workflow and model of the first tenant has 75 events or more"
+        else:
+            k, members = chosen
+            taken.append(k // M)
+            pool = members[~self.blocked[members]]
+            n_out = min(20, len(members) // 15)
+            picks = np.sort(rng.choice(pool, size=n_out, replace=False))
+            t["long-context"] = dict(wf=k // M, model=k % M, events=picks, factors=rng.uniform(20, 50, n_out))
+
+        # failing-workflow: another workflow with a good number of events
+        rng = self._rng("failing-workflow")
+        cands = ([i for i in active if i not in taken and counts[i] >= 100]
+                 or [i for i in active if i not in taken and counts[i] >= 20])
+        if not cands:
+            why["failing-workflow"] = "the first tenant has no workflow left with 20 events or more"
+        else:
+            i = pick(rng, cands)
+            taken.append(i)
+            t["failing-workflow"] = dict(wf=i, rng=rng)
+
+        # budget-overrun: a department owning none of the workflows above
+        t["budget-overrun"] = self._choose_budget(set(int(w.wf_dept[i]) for i in taken), why)
+        self.why = why
+        return t
+
+    def _dearer_model(self, i):
+        """The cheapest model of the workflow's usual vendor costing at least 2.5x its usual model for
+        a typical call of the workflow (first-day prices), or None."""
+        w = self.w
+        old = int(w.wf_model[i])
+
+        def call(m):
+            return w.wf_in[i] * w.prices[m, 0, 0] + w.wf_out[i] * w.prices[m, 0, 2]
+
+        options = [(call(j), j) for j, (v, _) in enumerate(w.models)
+                   if v == w.models[old][0] and j != old and call(j) >= 2.5 * call(old)]
+        return min(options)[1] if options else None
+
+    def _month_days(self):
+        """The calendar month with the most days in the window (preferring one the budgets seed covers
+        for the first tenant; the later on a tie): (first day of month, day indices in the window)."""
+        w = self.w
+        budgets = _read_budgets()
+        seeded = {m for (tn, _, m) in budgets if tn == w.tenant_ids[0]}
+        months = {}
+        for d, day in enumerate(w.day_list):
+            months.setdefault(day.replace(day=1), []).append(d)
+        month = max(months, key=lambda m: (m in seeded, len(months[m]), m))
+        return month, np.array(months[month]), budgets
+
+    def _charged(self, dept):
+        ev = self.ev
+        return self.t0 & (ev["dept"] == dept) & ev["budget"]
+
+    def _choose_budget(self, excluded, why):
+        rng = self._rng("budget-overrun")
+        w, ev = self.w, self.ev
+        month, mdays, budgets = self._month_days()
+        in_month = (self.occ_day >= mdays[0]) & (self.occ_day <= mdays[-1])
+        c = int(0.65 * (len(mdays) - 1))  # aim to exhaust the budget on this day of the month's window
+        options = []
+        for d, name in enumerate(w.departments):
+            m = self._charged(d) & in_month
+            if d in excluded or np.count_nonzero(m) < 5:
+                continue
+            by_day = np.zeros(len(w.day_list), np.int64)
+            np.add.at(by_day, self.occ_day[m], ev["cost"][m])
+            by_day = by_day[mdays]
+            amount = budgets.get((w.tenant_ids[0], f"bud_{name}_monthly", month))
+            mean = max(1, int(ev["cost"][self._charged(d)].mean()))
+            options.append((d, amount, by_day, mean))
+        if not options:
+            why["budget-overrun"] = "no department of the first tenant has events charged to its budget"
+            return None
+        holding = [o for o in options if o[1] is not None and o[2].sum() < o[1]]
+        if holding:  # the budget that holds today and needs the fewest added calls to run out
+            d, amount, by_day, mean = min(holding, key=lambda o: ((1.05 * o[1] - o[2][:c + 1].sum()) / o[3], o[0]))
+        elif any(o[1] is not None for o in options):  # all exhausted already: the least exhausted
+            budgeted = [o for o in options if o[1] is not None]
+            d, amount, by_day, mean = max(budgeted, key=lambda o: (o[1] / o[2].sum(), -o[0]))
+        else:
+            d, amount, by_day, mean = options[int(rng.integers(len(options)))]
+        return dict(dept=d, month=month, mdays=mdays, amount=amount, target_day=c, mean=mean, rng=rng)
+
+    # ---- adding events
+
+    def _add_events(self, rng, g, gsize):
+        """Draw logical requests ``g`` (per-request columns) of ``gsize`` attempts like base events."""
+        gsize = np.asarray(gsize, dtype=np.int64)
+        grp = np.repeat(np.arange(len(gsize), dtype=np.int64), gsize)
+        gstart = np.cumsum(gsize) - gsize
+        attempt = (np.arange(len(grp), dtype=np.int64) - gstart[grp] + 1).astype(np.int8)
+        g = dict(g, tenant=np.zeros(len(gsize), np.int16))
+        for k in ("wf", "dept_out", "model", "wf_out"):
+            g[k] = np.asarray(g[k]).astype(np.int16)
+        for k in ("emp", "cust", "occ"):
+            g[k] = np.asarray(g[k]).astype(np.int64)
+        ev, blocked = _draw_events(rng, grp, attempt, g, self.w)
+        ev["grp"] = grp + self.next_grp
+        self.next_grp += len(gsize)
+        self.extra.append((ev, blocked, attempt < gsize[grp]))
+        return ev
+
+    def _people(self, rng, wf, n):
+        """Employee and customer numbers of ``n`` requests of workflow ``wf``, drawn as the base ones are."""
+        w = self.w
+        emp = int(w.wf_dept[wf]) * 60 + (60 * rng.random(n) ** 2).astype(np.int64)
+        cust = np.where(w.wf_cust[wf], (400 * rng.random(n) ** 3).astype(np.int64), -1)
+        return emp, cust
+
+    # ---- the patterns
+
+    def _model_shift(self, t):
+        ev, w = self.ev, self.w
+        idx = np.flatnonzero(self.t0 & (ev["wf"] == t["wf"]) & (self.occ_day >= t["day"])
+                             & (ev["model_req"] == t["old"]))
+        before = ev["cost"][idx].copy()
+        ev["model_req"][idx] = t["new"]
+        ev["model_used"][idx] = np.where(ev["model_used"][idx] == t["old"], t["new"], w.fallback[t["new"]])
+        ev["cost"][idx] = _cost(w.prices, ev["model_used"][idx], self.occ_day[idx], ev["inp"][idx], ev["cached"][idx],
+                                ev["outt"][idx])
+        t.update(moved=idx, cost_before=int(before.sum()))
+
+    def _long_context(self, t):
+        ev, w = self.ev, self.w
+        idx = t["events"]
+        members = self.t0 & (ev["wf"] == t["wf"]) & (ev["model_used"] == t["model"])
+        ev["inp"][idx] = 1_000_000  # above the median, which then no longer depends on the outliers' sizes
+        median = float(np.median(ev["inp"][members]))
+        ev["inp"][idx] = np.minimum(np.ceil(median * t["factors"]).astype(np.int64), 1_000_000)
+        ev["cost"][idx] = _cost(w.prices, ev["model_used"][idx], self.occ_day[idx], ev["inp"][idx], ev["cached"][idx],
+                                ev["outt"][idx])
+
+    def _retry_storm(self, t):
+        w, rng, T, i = self.w, t["rng"], t["traces"], t["wf"]
+        gsize = rng.integers(5, 9, T)
+        day_ms = w.start_ms + t["day"] * DAY_MS
+        occ = day_ms + 10 * 3600_000 + np.sort(rng.integers(0, 2 * 3600_000, T))  # a two-hour burst
+        emp, cust = self._people(rng, i, T)
+        g = dict(wf=np.full(T, i), dept_out=np.full(T, w.wf_dept[i]), emp=emp, cust=cust,
+                 model=np.full(T, w.wf_model[i]), occ=occ, wf_out=np.full(T, i))
+        self.storm = self._add_events(rng, g, gsize)
+
+    def _budget_overrun(self, t):
+        """Added calls charged to the budget ramp up linearly (day 1 to 2x) over the month's days in the
+        window, enough for the cumulative spend to pass the amount on the target day, about two thirds into
+        them (and at least +30 % of the month's spend when the budget is unknown or already exhausted)."""
+        ev, w, rng = self.ev, self.w, t["rng"]
+        d, mdays, c, mean = t["dept"], t["mdays"], t["target_day"], t["mean"]
+        pool = np.flatnonzero(self._charged(d) & (ev["wf"] >= 0))
+        weights = 1 + np.arange(len(mdays), dtype=np.float64) / max(1, len(mdays) - 1)
+        base = self._spend_by_day(d, mdays)
+        t["base"] = int(base.sum())
+        a = 0.3 * base.sum() / weights.sum()
+        if t["amount"] is not None:
+            a = max(a, (1.05 * t["amount"] - base[:c + 1].sum()) / weights[:c + 1].sum())
+        per_day = np.round(a * weights / mean).astype(np.int64)
+        added = []
+        for _ in range(100):
+            if per_day.sum():
+                added.append(self._budget_calls(rng, pool, d, mdays, per_day))
+            spend = self._spend_by_day(d, mdays, added)
+            if t["amount"] is None or spend[:c + 1].sum() >= t["amount"]:
+                break
+            # short of the amount on the target day (cheap draws): top up the days up to it
+            more = int((1.05 * t["amount"] - spend[:c + 1].sum()) // mean) + 1
+            per_day = np.zeros(len(mdays), np.int64)
+            per_day[:c + 1] = rng.multinomial(more, weights[:c + 1] / weights[:c + 1].sum())
+        t["added"] = sum(len(calls["occ"]) for calls in added)
+
+    def _budget_calls(self, rng, pool, d, mdays, per_day):
+        ev, w = self.ev, self.w
+        n = int(per_day.sum())
+        tmpl = pool[rng.integers(0, len(pool), n)]  # calls like the department's own
+        day = np.repeat(mdays, per_day)
+        business = rng.random(n) < 0.8
+        tod = np.where(business, rng.normal(14.5 * 3600_000, 3.2 * 3600_000, size=n), rng.random(n) * DAY_MS)
+        occ = w.start_ms + day.astype(np.int64) * DAY_MS + np.mod(tod, DAY_MS).astype(np.int64)
+        g = dict(wf=ev["wf"][tmpl], dept_out=np.full(n, d), emp=ev["emp"][tmpl], cust=ev["cust"][tmpl],
+                 model=ev["model_req"][tmpl], occ=occ, wf_out=ev["wf"][tmpl])
+        added = self._add_events(rng, g, np.ones(n, np.int64))
+        added["budget"][:] = True
+        return added
+
+    def _spend_by_day(self, d, mdays, added=()):
+        """Exact spend (nano-USD) charged to department ``d``'s budget per day of ``mdays``."""
+        by_day = np.zeros(len(self.w.day_list), np.int64)
+        m = self._charged(d)
+        np.add.at(by_day, self.occ_day[m], self.ev["cost"][m])
+        for a in added:
+            np.add.at(by_day, ((a["occ"] - self.w.start_ms) // DAY_MS).astype(np.int64), a["cost"])
+        return by_day[mdays]
+
+    def _failing(self, t, ev, blocked):
+        idx = np.flatnonzero((ev["tenant"] == 0) & (ev["wf"] == t["wf"]))
+        rng, oi = t["rng"], {o: i for i, o in enumerate(OUTCOMES)}
+        out2 = rng.choice(len(OUTCOMES), size=len(idx), p=_FAILING_P).astype(np.int8)
+        out2 = np.where(blocked[idx], oi["failed"], out2).astype(np.int8)
+        reopen = (out2 == oi["revised"]) | (out2 == oi["escalated"])
+        ev["out2"][idx] = out2
+        ev["out3"][idx] = np.where(reopen, np.where(rng.random(len(idx)) < 0.7, oi["rejected"], oi["accepted"]), out2)
+
+    # ---- putting it together
+
+    def plant(self, inject):
+        t = self._choose()
+        for name in inject:
+            if t.get(name) is None:
+                raise ValueError(f"cannot inject {name!r}: {self.why[name]}")
+        if "model-shift" in inject:
+            self._model_shift(t["model-shift"])
+        if "long-context" in inject:
+            self._long_context(t["long-context"])
+        if "retry-storm" in inject:
+            self._retry_storm(t["retry-storm"])
+        if "budget-overrun" in inject:
+            self._budget_overrun(t["budget-overrun"])
+        ev, blocked, rec, rep_src, rep_key = self._append()
+        if "failing-workflow" in inject:
+            self._failing(t["failing-workflow"], ev, blocked)
+        report = _Report(ev, rec, self.w, self.salt)
+        describe = {"model-shift": report.model_shift, "retry-storm": lambda x: report.retry_storm(x, self.storm),
+                    "long-context": report.long_context, "failing-workflow": report.failing_workflow,
+                    "budget-overrun": report.budget_overrun}
+        return ev, rec, rep_src, rep_key, {name: describe[name](t[name]) for name in inject}
+
+    def _append(self):
+        """Base and added events as one set of columns, with the added events' versions and replays."""
+        ev, rec, N = self.ev, self.rec, self.N
+        empty = np.zeros(0, np.int64)
+        if not self.extra:
+            return ev, self.blocked, rec, empty, empty
+        rng = self._rng("versions")
+        cols = {k: np.concatenate([x[0][k] for x in self.extra]) for k in self.extra[0][0]}
+        blocked = np.concatenate([x[1] for x in self.extra])
+        retried_early = np.concatenate([x[2] for x in self.extra])
+        outcomes, xrec = _draw_versions(rng, cols["occ"], cols["latency"], retried_early, blocked, self.w.end_ms)
+        cols.update(outcomes)
+        xrec["event"] = xrec["event"] + N
+        V, VX = len(rec["event"]), len(xrec["event"])
+        all_rec = {k: np.concatenate([rec[k], xrec[k]]) for k in rec}
+        R = int(round(0.01 * VX))
+        rep_src = V + rng.integers(0, VX, R)
+        rep_delay = np.where(rng.random(R) < 0.5, rng.integers(0, 600_000, R), rng.integers(0, 2 * DAY_MS, R))
+        ms = all_rec["ms"][rep_src]
+        rep_key = np.maximum(np.minimum(ms + rep_delay, self.w.end_ms - 1), ms)
+        all_ev = {k: np.concatenate([ev[k], cols[k]]) for k in _EVENT_COLUMNS}
+        return all_ev, np.concatenate([self.blocked, blocked]), all_rec, rep_src.astype(np.int64), rep_key
+
+
+class _Report:
+    """What each planted pattern did, from the final columns (``summary.injected``)."""
+
+    def __init__(self, ev, rec, world: _World, salt):
+        self.ev, self.w, self.salt = ev, world, salt
+        self.t0 = ev["tenant"] == 0
+        self.occ_day = ((ev["occ"] - world.start_ms) // DAY_MS).astype(np.int64)
+        nver = np.bincount(rec["event"], minlength=len(ev["occ"]))
+        self.latest_outcome = np.where(nver == 1, -1, np.where(nver == 2, ev["out2"], ev["out3"]))
+
+    def _owner(self, wf):
+        w = self.w
+        return dict(tenant_id=w.tenant_ids[0], workflow=w.workflows[wf], department=w.departments[int(w.wf_dept[wf])])
+
+    def _event_ids(self, idx):
+        return _hex_ids("evt_", _mix(np.asarray(idx).astype(_U64) + self.salt))
+
+    def model_shift(self, t):
+        w, ev = self.w, self.ev
+        moved = t["moved"]
+        return dict(**self._owner(t["wf"]), vendor=w.models[t["old"]][0], old_model=w.models[t["old"]][1],
+                    new_model=w.models[t["new"]][1], switch_day=w.day_list[t["day"]], events_moved=len(moved),
+                    cost_before_usd=_usd(t["cost_before"]), cost_after_usd=_usd(ev["cost"][moved].sum()))
+
+    def retry_storm(self, t, storm):
+        w = self.w
+        attempts = np.bincount(storm["grp"] - storm["grp"].min())
+        retry = storm["attempt"] >= 2
+        return dict(**self._owner(t["wf"]), vendor=w.models[int(w.wf_model[t["wf"]])][0],
+                    model=w.models[int(w.wf_model[t["wf"]])][1], day=w.day_list[t["day"]], traces=len(attempts),
+                    attempts=len(storm["grp"]), retry_attempts=int(retry.sum()), min_attempts=int(attempts.min()),
+                    max_attempts=int(attempts.max()), retry_cost_usd=_usd(storm["cost"][retry].sum()),
+                    cost_usd=_usd(storm["cost"].sum()),
+                    trace_ids=_hex_ids("trc_", _mix(np.unique(storm["grp"]).astype(_U64) + self.salt
+                                                    + _U64(0xD1B54A32D192ED03))))
+
+    def long_context(self, t):
+        w, ev = self.w, self.ev
+        idx = t["events"]
+        members = self.t0 & (ev["wf"] == t["wf"]) & (ev["model_used"] == t["model"])
+        return dict(**self._owner(t["wf"]), vendor=w.models[t["model"]][0], model=w.models[t["model"]][1],
+                    event_ids=self._event_ids(idx), input_tokens=tuple(int(x) for x in ev["inp"][idx]),
+                    median_input_tokens=Decimal(float(np.median(ev["inp"][members]))),
+                    baseline_events=int(members.sum()), cost_usd=_usd(ev["cost"][idx].sum()))
+
+    def failing_workflow(self, t):
+        ev = self.ev
+        m = self.t0 & (ev["wf"] == t["wf"])
+        out = self.latest_outcome[m]
+        counts = {o: int(np.count_nonzero(out == i)) for i, o in enumerate(OUTCOMES)}
+        known = int(np.count_nonzero(out >= 0))
+        wasted = np.isin(out, [OUTCOMES.index(o) for o in _WASTED])
+        return dict(**self._owner(t["wf"]), events=int(m.sum()), known_outcomes=known, outcomes=counts,
+                    failed_or_rejected_share=(counts["failed"] + counts["rejected"]) / known if known else None,
+                    wasted_events=int(wasted.sum()), wasted_spend_usd=_usd(ev["cost"][m][wasted].sum()),
+                    cost_usd=_usd(ev["cost"][m].sum()))
+
+    def budget_overrun(self, t):
+        w, ev = self.w, self.ev
+        d, mdays = t["dept"], t["mdays"]
+        name = w.departments[d]
+        dept = self.t0 & (ev["dept"] == d)
+        charged = dept & ev["budget"]
+        by_day = np.zeros(len(w.day_list), np.int64)
+        np.add.at(by_day, self.occ_day[charged], ev["cost"][charged])
+        spend_by_day = {w.day_list[i]: _usd(by_day[i]) for i in mdays}
+        exhausted = None
+        if t["amount"] is not None:
+            cum = np.cumsum(by_day[mdays])
+            hit = np.flatnonzero(cum >= t["amount"])
+            exhausted = w.day_list[mdays[hit[0]]] if len(hit) else None
+        by_month = {}
+        per_day = np.zeros(len(w.day_list), np.int64)
+        np.add.at(per_day, self.occ_day[dept], ev["cost"][dept])
+        for i, day in enumerate(w.day_list):
+            by_month[day.replace(day=1)] = by_month.get(day.replace(day=1), 0) + int(per_day[i])
+        return dict(tenant_id=w.tenant_ids[0], department=name, budget_id=f"bud_{name}_monthly", month=t["month"],
+                    budget_usd=None if t["amount"] is None else _usd(t["amount"]), spend_by_day=spend_by_day,
+                    month_spend_usd=_usd(by_day[mdays].sum()), base_month_spend_usd=_usd(t["base"]),
+                    exhausted_day=exhausted, events_added=t["added"],
+                    department_spend_by_month={m: _usd(v) for m, v in by_month.items()})
 
 
 class _Renderer:

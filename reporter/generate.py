@@ -683,6 +683,9 @@ def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, ba
 # --------------------------------------------------------------------------------------------
 # planted patterns (``inject``)
 
+# Planted long-context calls are this many times their group's median input: beyond the natural
+# tail of the generated token counts, so that they clear its 99th percentile.
+LONG_CONTEXT_FACTORS = (60, 100)
 _FAILING_P = (0.20, 0.22, 0.04, 0.04, 0.50)  # outcome mix of the failing workflow, in OUTCOMES order
 _WASTED = ("failed", "rejected", "escalated")  # outcomes whose spend produced no usable result
 
@@ -781,7 +784,7 @@ class _Planter:
             cands = [int(k) for k in np.flatnonzero(gcount >= floor)]
             for k in (cands[j] for j in rng.permutation(len(cands))):
                 members = np.flatnonzero(sel & (wf == k // M) & (mu == k % M))
-                if np.median(ev["inp"][members]) * 50 <= 1_000_000:
+                if np.median(ev["inp"][members]) * LONG_CONTEXT_FACTORS[1] <= 1_000_000:
                     chosen = (k, members)
                     break
             if chosen:
@@ -794,7 +797,7 @@ class _Planter:
             pool = members[~self.blocked[members]]
             n_out = min(20, len(members) // 15)
             picks = np.sort(rng.choice(pool, size=n_out, replace=False))
-            t["long-context"] = dict(wf=k // M, model=k % M, events=picks, factors=rng.uniform(20, 50, n_out))
+            t["long-context"] = dict(wf=k // M, model=k % M, events=picks, factors=rng.uniform(*LONG_CONTEXT_FACTORS, n_out))
 
         # failing-workflow: another workflow with a good number of events
         rng = self._rng("failing-workflow")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reporter.generate import INJECT_PATTERNS, generate_ledger
+from reporter.generate import INJECT_PATTERNS, LONG_CONTEXT_FACTORS, generate_ledger
 from test_generate import END, load_price_book, parse_ts, read_records, recompute_cost, tally, to_decimal
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -162,7 +162,8 @@ def test_long_context(runs):
     outliers = [runs["latest"][e] for e in lc["event_ids"]]
     assert len(outliers) == 20
     assert [r["input_tokens"] for r in outliers] == list(lc["input_tokens"])
-    assert all(20 * median <= r["input_tokens"] <= 50 * median + 1 for r in outliers)
+    low, high = LONG_CONTEXT_FACTORS
+    assert all(low * median <= r["input_tokens"] <= high * median + 1 for r in outliers)
     assert cost(outliers) == lc["cost_usd"]
 
 

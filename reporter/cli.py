@@ -27,17 +27,20 @@ def ledger_option(function):
     )(function)
 
 
+# Where the marts are: the embedded DuckDB file, or another dbt profile and target.
+WAREHOUSE_OPTIONS = (
+    click.option("--duckdb", "duckdb_path", envvar="P402_DUCKDB_PATH", metavar="FILE",
+                 help="Embedded DuckDB database file. Env: P402_DUCKDB_PATH "
+                      f"(default ./{project.DEFAULT_DUCKDB_FILE})."),
+    click.option("--profiles-dir", envvar="DBT_PROFILES_DIR", metavar="DIR",
+                 help="Folder holding a profiles.yml with a 'p402_monitor' profile "
+                      "(default: the embedded DuckDB profile). Env: DBT_PROFILES_DIR."),
+    click.option("--target", metavar="NAME", help="Target of the p402_monitor profile."),
+)
+
+
 def warehouse_options(function):
-    """Where the marts are built: the embedded DuckDB file, or another dbt profile and target."""
-    for option in reversed([
-        click.option("--duckdb", "duckdb_path", envvar="P402_DUCKDB_PATH", metavar="FILE",
-                     help="Embedded DuckDB database file. Env: P402_DUCKDB_PATH "
-                          f"(default ./{project.DEFAULT_DUCKDB_FILE})."),
-        click.option("--profiles-dir", metavar="DIR",
-                     help="Folder holding a profiles.yml with a 'p402_monitor' profile "
-                          "(default: the embedded DuckDB profile)."),
-        click.option("--target", metavar="NAME", help="Target of the p402_monitor profile."),
-    ]):
+    for option in reversed(WAREHOUSE_OPTIONS):
         function = option(function)
     return function
 
@@ -66,9 +69,7 @@ def reader_options(function):
         click.option("--tenant", metavar="T", help="Tenant to report on; needed when the ledger has several."),
         click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]),
                      default="table", show_default=True),
-        click.option("--duckdb", "duckdb_path", envvar="P402_DUCKDB_PATH", metavar="FILE",
-                     help="Built DuckDB database file. Env: P402_DUCKDB_PATH "
-                          f"(default ./{project.DEFAULT_DUCKDB_FILE})."),
+        *WAREHOUSE_OPTIONS,
     ]):
         function = option(function)
     return function
@@ -169,7 +170,7 @@ def demo(demo_dir, events, days, seed):
     bundles = []
     for tenant in summary.tenants:
         out = demo_dir / "reports" / f"{tenant}_{month_start:%Y-%m}.zip"
-        _write_report(str(database), month_start, month_end, None, (), tenant, None, out)
+        _write_report(open_warehouse(str(database)), month_start, month_end, None, (), tenant, None, out)
         bundles.append(out)
     click.echo("")
     click.echo(f"Database:  {database}")
@@ -195,7 +196,8 @@ def last_full_month(last_day):
 @click.option("--metrics", "extra_metrics", metavar="METRIC[,METRIC…]", default="",
               help="Further metrics of the semantic layer to add as columns (e.g. acceptance_rate).")
 @reader_options
-def breakdown(by, where, start, end, period, tenant, extra_metrics, output_format, duckdb_path):
+def breakdown(by, where, start, end, period, tenant, extra_metrics, output_format, duckdb_path, profiles_dir,
+              target):
     """Spend, tokens and outcomes grouped by any owner dimensions.
 
     Dimensions: department, cost_center, division, employee, workflow, customer, vendor,
@@ -209,7 +211,7 @@ def breakdown(by, where, start, end, period, tenant, extra_metrics, output_forma
     """
     try:
         first_day, last_day = breakdown_lib.parse_period(period, start, end)
-        with open_warehouse(duckdb_path) as warehouse:
+        with open_warehouse(duckdb_path, profiles_dir, target) as warehouse:
             layer = SemanticLayer(warehouse.engine)
             dimensions = layer.dimensions()
             request = breakdown_lib.BreakdownRequest(
@@ -244,7 +246,8 @@ def breakdown(by, where, start, end, period, tenant, extra_metrics, output_forma
 @click.option("--min-events", type=click.IntRange(min=1), default=30, show_default=True,
               help="Known outcomes a member needs in each window before its outcome shift can alarm.")
 @reader_options
-def drift(by, start, end, baseline_from, baseline_to, min_events, where, tenant, output_format, duckdb_path):
+def drift(by, start, end, baseline_from, baseline_to, min_events, where, tenant, output_format, duckdb_path,
+          profiles_dir, target):
     """Change in cost, mix and outcome against a baseline window, explained.
 
     For each member of the dimension: cost in both windows (and per day), share of spend,
@@ -258,7 +261,7 @@ def drift(by, start, end, baseline_from, baseline_to, min_events, where, tenant,
     try:
         current = drift_lib.Window(breakdown_lib.parse_day(start, "--from"), breakdown_lib.parse_day(end, "--to"))
         baseline = _baseline_window(baseline_from, baseline_to) or drift_lib.default_baseline(current)
-        with open_warehouse(duckdb_path) as warehouse:
+        with open_warehouse(duckdb_path, profiles_dir, target) as warehouse:
             layer = SemanticLayer(warehouse.engine)
             dimensions = layer.dimensions()
             breakdown_lib.check_dimension(by, dimensions)
@@ -294,7 +297,7 @@ def drift(by, start, end, baseline_from, baseline_to, min_events, where, tenant,
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="Findings of each kind in the table format.")
 @reader_options
-def insights(kinds, start, end, period, top, where, tenant, output_format, duckdb_path):
+def insights(kinds, start, end, period, top, where, tenant, output_format, duckdb_path, profiles_dir, target):
     """Retry storms, long-context calls, failing workflows, fallbacks, budgets, customer margin.
 
     Each finding comes with its cost and a plain-language line, largest first. Thresholds are
@@ -309,7 +312,7 @@ def insights(kinds, start, end, period, top, where, tenant, output_format, duckd
         if output_format == "csv" and len(selected) != 1:
             raise breakdown_lib.BreakdownError("--format csv writes one kind: choose it with --kind")
         first_day, last_day = breakdown_lib.parse_period(period, start, end)
-        with open_warehouse(duckdb_path) as warehouse:
+        with open_warehouse(duckdb_path, profiles_dir, target) as warehouse:
             layer = SemanticLayer(warehouse.engine)
             where = breakdown_lib.parse_where(where, layer.dimensions())
             if kinds:
@@ -359,15 +362,15 @@ def insights(kinds, start, end, period, top, where, tenant, output_format, duckd
 @click.option("--tenant", metavar="T", help="Tenant to report on; needed when the ledger has several.")
 @as_of_option
 @ledger_option
-@click.option("--duckdb", "duckdb_path", envvar="P402_DUCKDB_PATH", metavar="FILE",
-              help=f"Built DuckDB database file. Env: P402_DUCKDB_PATH (default ./{project.DEFAULT_DUCKDB_FILE}).")
+@warehouse_options
 @click.option("--out", required=True, type=click.Path(), metavar="PATH",
               help="Where to write the bundle: a folder, or a file ending in .zip.")
-def report(period, start, end, baseline_from, baseline_to, where, tenant, as_of, ledger, duckdb_path, out):
+def report(period, start, end, baseline_from, baseline_to, where, tenant, as_of, ledger, duckdb_path, profiles_dir,
+           target, out):
     """Write a finance report bundle: report.pdf, csv/*.csv and manifest.json.
 
-    With --as-of, the ledger (--ledger) is first rebuilt as it stood then, into a temporary
-    database, so that a past report is reproduced exactly. The bundle appears complete or
+    With --as-of, the ledger files (--ledger) are first rebuilt as they stood then, into a
+    temporary DuckDB database, so that a past report is reproduced exactly. The bundle appears complete or
     not at all.
 
     Example:
@@ -383,9 +386,11 @@ def report(period, start, end, baseline_from, baseline_to, where, tenant, as_of,
             with tempfile.TemporaryDirectory(prefix="p402-as-of-") as scratch:
                 database = str(Path(scratch) / project.DEFAULT_DUCKDB_FILE)
                 _run_build(dbt_invoke.BuildSettings(ledger=ledger, duckdb=database, as_of=as_of, quiet=True))
-                result = _write_report(database, first_day, last_day, baseline, where, tenant, as_of, out)
+                result = _write_report(open_warehouse(database), first_day, last_day, baseline, where, tenant,
+                                       as_of, out)
         else:
-            result = _write_report(duckdb_path, first_day, last_day, baseline, where, tenant, None, out)
+            result = _write_report(open_warehouse(duckdb_path, profiles_dir, target), first_day, last_day,
+                                   baseline, where, tenant, None, out)
     except (breakdown_lib.BreakdownError, SemanticLayerMissing, WarehouseUnavailable) as error:
         raise click.UsageError(str(error)) from None
     except (bundle_lib.BundleError, OSError) as error:
@@ -403,10 +408,11 @@ def _baseline_window(baseline_from, baseline_to):
                             breakdown_lib.parse_day(baseline_to, "--baseline-to"))
 
 
-def _write_report(duckdb_path, first_day, last_day, baseline, where, tenant, as_of, out):
+def _write_report(warehouse, first_day, last_day, baseline, where, tenant, as_of, out):
+    """Gather the report from an open warehouse (closed afterwards) and write its bundle."""
     from .pdf import render_pdf  # WeasyPrint's import is slow: only reports pay for it
 
-    with open_warehouse(duckdb_path) as warehouse:
+    with warehouse:
         layer = SemanticLayer(warehouse.engine)
         request = bundle_lib.ReportRequest(
             start=first_day, end=last_day, baseline=baseline, tenant=tenant, as_of=as_of,
@@ -420,11 +426,10 @@ def _write_report(duckdb_path, first_day, last_day, baseline, where, tenant, as_
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False), metavar="DIR",
               help="Folder receiving DIR/<tenant>/<tenant>_<period>.zip.")
 @ledger_option
-@click.option("--duckdb", "duckdb_path", envvar="P402_DUCKDB_PATH", metavar="FILE",
-              help=f"DuckDB database file to build. Env: P402_DUCKDB_PATH (default ./{project.DEFAULT_DUCKDB_FILE}).")
+@warehouse_options
 @click.option("--date", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Run as if today were this UTC date [default: today].")
-def nightly(out_dir, ledger, duckdb_path, today):
+def nightly(out_dir, ledger, duckdb_path, profiles_dir, target, today):
     """Build, then write the bundles finance expects each morning, for every tenant.
 
     Yesterday, month to date, and on the first day of a month the month just closed.
@@ -438,10 +443,11 @@ def nightly(out_dir, ledger, duckdb_path, today):
 
     today = today.date() if today else datetime.now(timezone.utc).date()
     click.echo(f"nightly {today}: building")
-    _run_build(dbt_invoke.BuildSettings(ledger=ledger, duckdb=duckdb_path, quiet=True))
+    _run_build(dbt_invoke.BuildSettings(ledger=ledger, duckdb=duckdb_path, profiles_dir=profiles_dir,
+                                        target=target, quiet=True))
     written = 0
     try:
-        with open_warehouse(duckdb_path) as warehouse:
+        with open_warehouse(duckdb_path, profiles_dir, target) as warehouse:
             layer = SemanticLayer(warehouse.engine)
             for tenant in breakdown_lib.tenants(layer, warehouse):
                 for period in nightly_lib.periods_due(today):

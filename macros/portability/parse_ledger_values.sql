@@ -2,23 +2,31 @@
     Parsing the ledger's text fields. Each returns null for text that is not a valid value, so
     that staging can name the failing check instead of the build failing on one bad record. The
     pattern is checked before the cast because a plain cast aborts the query on most engines.
+    The cast is outside the case, so the column keeps its declared type (PostgreSQL drops the
+    precision and scale of a numeric that comes out of a case).
 #}
 
 {#- A whole number, optionally negative (the sign is judged by the caller). -#}
 {% macro parse_integer(expression) -%}
-    case
-        when {{ p402_monitor.regexp_matches('trim(' ~ expression ~ ')', '-?[0-9]{1,18}') }}
-            then cast(trim({{ expression }}) as {{ dbt.type_bigint() }})
-    end
+    cast(
+        case
+            when {{ p402_monitor.regexp_matches('trim(' ~ expression ~ ')', '-?[0-9]{1,18}') }}
+                then trim({{ expression }})
+        end
+        as {{ dbt.type_bigint() }}
+    )
 {%- endmacro %}
 
 
 {#- A decimal with at most nine places, optionally negative: exact, never through a float. -#}
 {% macro parse_money(expression) -%}
-    case
-        when {{ p402_monitor.regexp_matches('trim(' ~ expression ~ ')', '-?[0-9]{1,29}([.][0-9]{0,9})?') }}
-            then cast(trim({{ expression }}) as {{ p402_monitor.type_money() }})
-    end
+    cast(
+        case
+            when {{ p402_monitor.regexp_matches('trim(' ~ expression ~ ')', '-?[0-9]{1,29}([.][0-9]{0,9})?') }}
+                then trim({{ expression }})
+        end
+        as {{ p402_monitor.type_money() }}
+    )
 {%- endmacro %}
 
 
@@ -31,9 +39,15 @@
     [0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})
 {%- endmacro %}
 
+{#- Year 0000 is 1 BC, which no engine's client (nor Python) reads back: it is not a valid time. -#}
+{% macro is_rfc3339_timestamp(expression) -%}
+    {{ p402_monitor.regexp_matches(expression, p402_monitor.rfc3339_pattern()) }}
+    and substr({{ expression }}, 1, 4) <> '0000'
+{%- endmacro %}
+
 {% macro default__parse_timestamp_utc(expression) -%}
     case
-        when {{ p402_monitor.regexp_matches(expression, p402_monitor.rfc3339_pattern()) }}
+        when {{ p402_monitor.is_rfc3339_timestamp(expression) }}
             then cast(cast(upper({{ expression }}) as timestamp with time zone) at time zone 'UTC' as {{ dbt.type_timestamp() }})
     end
 {%- endmacro %}
@@ -41,7 +55,15 @@
 {#- DuckDB: try_cast turns an impossible date (month 13) into null rather than an error. -#}
 {% macro duckdb__parse_timestamp_utc(expression) -%}
     case
-        when {{ p402_monitor.regexp_matches(expression, p402_monitor.rfc3339_pattern()) }}
+        when {{ p402_monitor.is_rfc3339_timestamp(expression) }}
             then try_cast(upper({{ expression }}) as timestamp with time zone) at time zone 'UTC'
+    end
+{%- endmacro %}
+
+{#- PostgreSQL: a helper function (macros/portability/sql_helpers.sql) reads it as DuckDB does. -#}
+{% macro postgres__parse_timestamp_utc(expression) -%}
+    case
+        when {{ p402_monitor.is_rfc3339_timestamp(expression) }}
+            then {{ adapter.quote(target.schema) }}.p402_timestamp_utc({{ expression }})
     end
 {%- endmacro %}

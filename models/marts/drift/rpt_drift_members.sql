@@ -7,8 +7,9 @@
         volume effect = (N1 - N0) * C0 / N0             (0 when C0 = 0)
         mix effect    = n1 * C0 / n0 - N1 * C0 / N0     (C1 when n0 = 0: a new member is all mix)
         rate effect   = (C1 - C0) - volume - mix        (the residual, so the three add up exactly)
-    Volume and mix are rounded to nine places before the residual is taken. Every ratio divides
-    by nullif(…, 0): a missing denominator gives null, never an error.
+    Volume and mix are exact quotients rounded to nine places (half away from zero) before the
+    residual is taken. Every ratio divides by nullif(…, 0): a missing denominator gives null,
+    never an error.
 #}
 
 {%- set money = p402_monitor.type_money() %}
@@ -69,7 +70,7 @@ ratios as (
         100 * cast(current_cost_usd - baseline_cost_usd as {{ ratio }})
         / nullif(cast(baseline_cost_usd as {{ ratio }}), 0) as cost_delta_pct,
         {%- for window in ['baseline', 'current'] %}
-            cast(round({{ window }}_cost_usd / nullif({{ window }}_days, 0), 9) as {{ money }})
+            {{ p402_monitor.divide_money(window ~ '_cost_usd', 'nullif(' ~ window ~ '_days, 0)') }}
                 as {{ window }}_cost_per_day_usd,
             cast({{ window }}_cost_usd as {{ ratio }})
             / nullif(cast(dimension_{{ window }}_cost_usd as {{ ratio }}), 0) as {{ window }}_share,
@@ -119,23 +120,19 @@ volume_and_mix as (
         *,
         case
             when baseline_cost_usd = 0 then cast(0 as {{ money }})
-            else cast(
-                round(
-                    (dimension_current_events - dimension_baseline_events) * baseline_cost_usd
-                    / dimension_baseline_events,
-                    9
-                ) as {{ money }}
-            )
+            else {{ p402_monitor.divide_money(
+                '(dimension_current_events - dimension_baseline_events) * baseline_cost_usd',
+                'dimension_baseline_events'
+            ) }}
         end as volume_effect_usd,
         case
             when baseline_events = 0 then current_cost_usd
-            else cast(
-                round(
-                    current_events * baseline_cost_usd / baseline_events
-                    - dimension_current_events * baseline_cost_usd / dimension_baseline_events,
-                    9
-                ) as {{ money }}
-            )
+            {#- n1 * C0 / n0 - N1 * C0 / N0 over one denominator, so it is rounded once. #}
+            else {{ p402_monitor.divide_money(
+                'baseline_cost_usd * (current_events * dimension_baseline_events'
+                ~ ' - dimension_current_events * baseline_events)',
+                'baseline_events * dimension_baseline_events'
+            ) }}
         end as mix_effect_usd
     from z_scores
 

@@ -174,7 +174,7 @@ budget_months_joined as (
         budget_departments_ranked.department,
         budget_months.month,
         budgets.amount_usd,
-        coalesce(budget_spend.spend_to_date_usd, 0) as spend_to_date_usd,
+        cast(coalesce(budget_spend.spend_to_date_usd, 0) as {{ money }}) as spend_to_date_usd,
         coalesce(budget_spend.events, 0) as events,
         coalesce(budget_spend.warned_events, 0) as warned_events,
         coalesce(budget_spend.blocked_events, 0) as blocked_events,
@@ -232,7 +232,7 @@ burn_rates as (
 
     select
         *,
-        cast(round(spend_to_date_usd / days_elapsed, 9) as {{ money }}) as daily_burn_usd,
+        {{ p402_monitor.divide_money('spend_to_date_usd', 'days_elapsed') }} as daily_burn_usd,
         cast(
             {{ dbt.datediff('last_data_date', 'month_end_date', 'day') | trim }}
             as {{ bigint }}

@@ -59,7 +59,7 @@ customer_months as (
         coalesce(customer_costs.month, revenue.month) as month,  -- noqa: RF04
         revenue.revenue_usd,
         coalesce(customer_costs.events, 0) as events,
-        coalesce(customer_costs.ai_cost_usd, 0) as ai_cost_usd
+        cast(coalesce(customer_costs.ai_cost_usd, 0) as {{ money }}) as ai_cost_usd
     from customer_costs
     full outer join revenue
         on

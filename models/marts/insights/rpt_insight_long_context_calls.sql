@@ -34,8 +34,7 @@ baselines as (
             as threshold_input_tokens,
         cast({{ p402_monitor.percentile_cont('input_tokens', 0.5) }} as {{ ratio }})
             as median_input_tokens,
-        cast(round({{ p402_monitor.percentile_cont('cost_usd', 0.5) }}, 9) as {{ money }})
-            as median_call_cost_usd
+        cast({{ p402_monitor.percentile_cont('cost_usd', 0.5) }} as {{ money }}) as median_call_cost_usd
     from events
     group by 1, 2, 3
 

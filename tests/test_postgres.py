@@ -1,0 +1,181 @@
+"""The same project on PostgreSQL: a real server, the full build, and the same answers as DuckDB.
+
+Needs a server: `eval "$(scripts/postgres-server.sh start)"` exports the P402_PG_* variables these
+tests read (.ci/run does it). Without them the tests are skipped. The ledger is loaded into the
+warehouse by tests/ledger_loader.py (test tooling: Monitor itself never writes the ledger).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+
+import pytest
+
+if not os.environ.get("P402_PG_HOST"):
+    pytest.skip('no PostgreSQL server: run eval "$(scripts/postgres-server.sh start)" to test on one',
+                allow_module_level=True)
+
+from ledger_loader import connect_as_meter, load_ledger  # noqa: E402  (needs psycopg2)
+from reporter import breakdown, dbt_invoke, drift, project  # noqa: E402
+from reporter.generate import generate_ledger  # noqa: E402
+from reporter.output import to_csv  # noqa: E402
+from reporter.semantic import SemanticLayer  # noqa: E402
+from reporter.warehouse import open_warehouse  # noqa: E402
+
+LEDGER_SCHEMA, LEDGER_TABLE = "meter", "ledger_records"
+MONITOR_SCHEMAS = {"p402_monitor", "p402_monitor_staging", "p402_monitor_intermediate", "p402_monitor_reference"}
+BREAKDOWNS = [("department", "model_used"), ("day",), ("week", "vendor"), ("month", "outcome", "privacy_mode"),
+              ("customer", "receipt_status", "evidence_status")]
+DRIFT_DIMENSIONS = ["department", "workflow", "model_used", "customer", "outcome"]
+RATIOS = ("acceptance_rate", "cost_per_event", "fallback_rate", "verified_receipt_share")
+
+
+def ledger_fingerprint() -> tuple:
+    """Row count and a checksum of every value of the ledger table, in file order."""
+    with connect_as_meter() as connection, connection.cursor() as cursor:
+        cursor.execute(f"""
+            select count(*), md5(string_agg(md5(ledger::text), '' order by source_file, source_line))
+            from {LEDGER_SCHEMA}.{LEDGER_TABLE} as ledger
+        """)
+        return cursor.fetchone()
+
+
+@pytest.fixture(scope="module")
+def both_engines(tmp_path_factory):
+    """One generated ledger (bad records included) built on DuckDB, loaded and built on PostgreSQL."""
+    folder = tmp_path_factory.mktemp("postgres")
+    summary = generate_ledger(folder / "ledger", events=3000, days=45, seed=23, tenants=2, bad_rate=0.05,
+                              end=date(2026, 10, 31))
+    profiles = folder / "profiles"
+    profiles.mkdir()
+    shutil.copy(project.PROJECT_DIR / "profiles.example.yml", profiles / "profiles.yml")
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("DBT_TARGET_PATH", str(folder / "duckdb_target"))
+        dbt_invoke.build(dbt_invoke.BuildSettings(ledger=str(folder / "ledger"), duckdb=str(folder / "monitor.duckdb"),
+                                                  quiet=True))
+    with connect_as_meter() as connection:
+        loaded = load_ledger(folder / "monitor.duckdb", connection, LEDGER_SCHEMA, LEDGER_TABLE,
+                             reader_role=os.environ["P402_PG_USER"])
+    assert loaded == summary.records_written
+    before = ledger_fingerprint()
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("DBT_TARGET_PATH", str(folder / "postgres_target"))
+        environment.delenv("P402_LEDGER_PATH", raising=False)
+        results = dbt_invoke.build(dbt_invoke.BuildSettings(
+            profiles_dir=str(profiles), target="postgres", quiet=True,
+            extra_vars={"ledger_schema": LEDGER_SCHEMA, "ledger_table": LEDGER_TABLE},
+        ))
+    return {
+        "summary": summary, "folder": folder, "profiles": profiles, "results": results,
+        "ledger_before": before, "ledger_after": ledger_fingerprint(),
+    }
+
+
+def open_engine(both_engines, engine):
+    if engine == "duckdb":
+        return open_warehouse(str(both_engines["folder"] / "monitor.duckdb"))
+    return open_warehouse(profiles_dir=str(both_engines["profiles"]), target="postgres")
+
+
+def semantic_layer(both_engines, engine) -> SemanticLayer:
+    return SemanticLayer(engine, both_engines["folder"] / f"{engine}_target" / "semantic_manifest.json")
+
+
+def test_the_full_build_passes_on_postgres(both_engines):
+    kinds = {}
+    for result in both_engines["results"].results:
+        kinds.setdefault(result.node.resource_type, []).append(str(result.status))
+    assert {"model", "seed", "test", "unit_test"} <= set(kinds)
+    assert all(status in ("success", "pass") for statuses in kinds.values() for status in statuses)
+
+
+def test_bad_records_are_quarantined_in_the_warehouse(both_engines):
+    summary = both_engines["summary"]
+    with open_engine(both_engines, "postgres") as warehouse:
+        _, rows = warehouse.query(
+            "select quarantine_reason, sum(quarantined_records) from p402_monitor.rpt_quarantine_reasons group by 1"
+        )
+    expected = {reason: count for reason, count in summary.bad_records_by_reason.items() if count}
+    assert dict(rows) == expected
+    assert "bad_timestamp" in expected and "malformed_json" in expected
+
+
+def test_reconciliation_counts_are_the_same_on_both_engines(both_engines):
+    summary = both_engines["summary"]
+    counts = {}
+    for engine, schema in (("duckdb", "main"), ("postgres", "p402_monitor")):
+        with open_engine(both_engines, engine) as warehouse:
+            _, rows = warehouse.query(f"""
+                select tenant_id, ledger_date, records_read, latest_records, superseded_records,
+                       replay_records, quarantined_records, cost_usd_read, latest_cost_usd
+                from {schema}.rpt_ledger_reconciliation
+                order by tenant_id, ledger_date
+            """)
+        counts[engine] = rows
+    assert counts["duckdb"] == counts["postgres"]
+    assert sum(row[2] for row in counts["postgres"]) == summary.records_written
+    assert sum(row[8] for row in counts["postgres"]) == summary.total_cost_usd_latest
+
+
+def engine_reports(both_engines, engine) -> dict:
+    """Every breakdown and drift CSV for each tenant, through the library, on one engine."""
+    reports = {}
+    layer = semantic_layer(both_engines, engine)
+    with open_engine(both_engines, engine) as warehouse:
+        for tenant in breakdown.tenants(layer, warehouse):
+            for by in BREAKDOWNS:
+                result = breakdown.run_breakdown(layer, warehouse, breakdown.BreakdownRequest(
+                    by=by, tenant=tenant, extra_metrics=RATIOS))
+                reports[(tenant, "breakdown", by)] = to_csv(result.columns, result.rows)
+            current = drift.Window(date(2026, 10, 10), date(2026, 10, 31))
+            for dimension in DRIFT_DIMENSIONS:
+                result = drift.run_drift(layer, warehouse, drift.DriftRequest(
+                    by=dimension, tenant=tenant, current=current, baseline=drift.default_baseline(current)))
+                reports[(tenant, "drift", dimension)] = (to_csv(result.columns, result.rows), result.psi,
+                                                         result.totals)
+    return reports
+
+
+def test_breakdown_and_drift_are_identical_on_both_engines(both_engines):
+    on_duckdb = engine_reports(both_engines, "duckdb")
+    on_postgres = engine_reports(both_engines, "postgres")
+    assert len(on_duckdb) == 2 * (len(BREAKDOWNS) + len(DRIFT_DIMENSIONS))
+    assert on_duckdb.keys() == on_postgres.keys()
+    for key, report in on_duckdb.items():
+        assert on_postgres[key] == report, key
+
+
+def test_monitor_never_writes_the_ledger(both_engines):
+    assert both_engines["ledger_after"] == both_engines["ledger_before"]
+    assert both_engines["ledger_before"][0] == both_engines["summary"].records_written
+
+
+def test_monitor_objects_are_only_in_its_own_schemas(both_engines):
+    with open_engine(both_engines, "postgres") as warehouse:
+        _, relations = warehouse.query("""
+            select distinct namespace.nspname
+            from pg_catalog.pg_class as relation
+            inner join pg_catalog.pg_namespace as namespace on relation.relnamespace = namespace.oid
+            where
+                relation.relowner = current_user::regrole
+                -- PostgreSQL's own out-of-line storage for the tables' long values
+                and namespace.nspname <> 'pg_toast'
+        """)
+        _, functions = warehouse.query("""
+            select distinct namespace.nspname
+            from pg_catalog.pg_proc as function
+            inner join pg_catalog.pg_namespace as namespace on function.pronamespace = namespace.oid
+            where function.proowner = current_user::regrole
+        """)
+        _, ledger_schema = warehouse.query(
+            "select relname from pg_catalog.pg_class where relnamespace = ?::regnamespace", [LEDGER_SCHEMA]
+        )
+        _, (can_write,) = warehouse.query(
+            "select has_table_privilege(?, 'insert, update, delete, truncate')", [f"{LEDGER_SCHEMA}.{LEDGER_TABLE}"]
+        )
+    assert {schema for schema, in relations} <= MONITOR_SCHEMAS
+    assert {schema for schema, in functions} <= MONITOR_SCHEMAS
+    assert ledger_schema == [(LEDGER_TABLE,)]
+    assert can_write == (False,)

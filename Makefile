@@ -23,7 +23,7 @@ lint: install
 	$(BIN)/sqlfluff lint models tests/singular
 
 test: lint
-	$(BIN)/pytest
+	scripts/with-postgres.sh $(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) target logs demo

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import click
+import yaml
 
 from . import __version__, breakdown as breakdown_lib, bundle as bundle_lib, dbt_invoke, drift as drift_lib
 from . import insights as insights_lib, ledger_health, nightly as nightly_lib, output, project
@@ -75,6 +76,18 @@ def reader_options(function):
     return function
 
 
+def _parse_vars(context, parameter, value):
+    if value is None:
+        return {}
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise click.BadParameter("give a YAML mapping, e.g. '{ledger_schema: meter}'", context, parameter)
+    return parsed
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="p402-monitor")
 def cli():
@@ -126,7 +139,9 @@ def generate(events, days, seed, out, file_format, tenants, bad_rate, end):
 @warehouse_options
 @as_of_option
 @click.option("--full-refresh", is_flag=True, help="Rebuild every model from the whole ledger.")
-def build(ledger, duckdb_path, profiles_dir, target, as_of, full_refresh):
+@click.option("--vars", "dbt_vars", metavar="YAML", callback=lambda c, p, v: _parse_vars(c, p, v),
+              help="dbt vars, e.g. '{ledger_schema: meter, quarantine_share_limit: 0.05}'.")
+def build(ledger, duckdb_path, profiles_dir, target, as_of, full_refresh, dbt_vars):
     """Build the models from the ledger and run every data test.
 
     Exits non-zero naming each model or test that did not pass.
@@ -137,7 +152,7 @@ def build(ledger, duckdb_path, profiles_dir, target, as_of, full_refresh):
     """
     settings = dbt_invoke.BuildSettings(
         ledger=ledger, duckdb=duckdb_path, profiles_dir=profiles_dir, target=target,
-        as_of=as_of, full_refresh=full_refresh,
+        as_of=as_of, full_refresh=full_refresh, extra_vars=dbt_vars,
     )
     _run_build(settings)
     click.echo(f"Built {project.duckdb_path(duckdb_path)}" if not target and not profiles_dir else "Built.")

@@ -22,8 +22,9 @@ demo: install
 lint: install
 	$(BIN)/sqlfluff lint models tests/singular
 
+# Every test: DuckDB, a throwaway PostgreSQL server, and a local Spark session.
 test: lint
-	scripts/with-postgres.sh $(BIN)/pytest
+	P402_SPARK=1 SPARK_LOCAL_IP=127.0.0.1 scripts/with-postgres.sh $(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) target logs demo

@@ -39,4 +39,5 @@ QUARANTINE_REASONS = (
     "unknown_privacy_mode",    # missing or outside the list
     "bad_attempt",             # not an integer >= 1
     "bad_latency",             # not an integer >= 0
+    "beyond_lookback",         # valid, but arrived after an incremental build's lookback: needs --full-refresh
 )

@@ -64,7 +64,8 @@ def dbt_arguments(command: str, settings: BuildSettings) -> list[str]:
         dbt_vars["as_of"] = settings.as_of.isoformat(sep=" ") + "Z"
     if dbt_vars:
         arguments += ["--vars", json.dumps(dbt_vars, sort_keys=True)]
-    if settings.full_refresh and command in ("build", "run", "seed"):
+    # An as-of view can hide records a previous build applied: only a full refresh rebuilds it.
+    if (settings.full_refresh or settings.as_of is not None) and command in ("build", "run", "seed"):
         arguments.append("--full-refresh")
     return arguments
 

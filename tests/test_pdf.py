@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from reporter.output import money
 from reporter.pdf import PRIVACY_STATEMENT, RenderTimings, foot, render_pdf
-from reporter.report_data import DriftSection, Reconciliation, ReportData, Table, ViewSection
+from reporter.report_data import DriftSection, InsightSection, Reconciliation, ReportData, Table, ViewSection
 
 TOP_N = 10
 TOTAL = Decimal("184326.417352918")
@@ -110,7 +110,12 @@ def sample_report() -> ReportData:
         privacy=Table(columns=["privacy_mode", "events", "cost_usd"], rows=[
             ["metadata_only", 6_000_000, Decimal("150000.000000001")],
             ["redacted", 1_372_817, TOTAL - Decimal("150000.000000001")]], dimensions=("privacy_mode",)),
-        insights=["Spend rose 13.8 % against the baseline, mostly from volume."],
+        insights=[InsightSection(
+            kind="retries", title="Retries",
+            table=Table(["workflow", "retries", "retry_cost_usd"], [["invoice-triage", 4210, Decimal("1204.5")]],
+                        ("workflow",)),
+            findings=["workflow `invoice-triage` retried 4,210 times; retries cost $1,204.50, 18% of its spend"],
+        )],
     )
 
 

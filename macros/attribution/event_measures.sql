@@ -18,7 +18,25 @@
         {%- endfor %}
         {{ p402_monitor.count_where('is_fallback') }} as fallback_events,
         {{ p402_monitor.count_where('is_retry') }} as retry_events,
-        {{ p402_monitor.count_where('is_blocked') }} as blocked_events
+        {{ p402_monitor.count_where('is_blocked') }} as blocked_events,
+        max(last_staged_at) as last_staged_at
+{%- endmacro %}
+
+
+{#-
+    For an incremental daily report: keep only the events of the tenant-days that an event
+    staged after the report's latest last_staged_at touched. Each such tenant-day is then
+    rebuilt whole (the reports are keyed on tenant and day), so a changed owner or outcome moves
+    between rows correctly.
+-#}
+{% macro only_changed_tenant_days() -%}
+    {%- if is_incremental() -%}
+        where (tenant_id, occurred_date) in (
+            select changed.tenant_id, changed.occurred_date
+            from {{ ref('fct_ai_events') }} as changed
+            where changed.last_staged_at > {{ p402_monitor.staged_watermark('last_staged_at') }}
+        )
+    {%- endif -%}
 {%- endmacro %}
 
 

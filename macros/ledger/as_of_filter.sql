@@ -11,3 +11,18 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- When this dbt invocation started, as a UTC timestamp literal: the batch a staged row belongs to. -#}
+{% macro build_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+
+{#-
+    For an incremental model: the latest staged_at (or `column`) it already holds, or a time before
+    any ledger when it holds nothing yet. Rows staged after it are what the build has to apply.
+-#}
+{% macro staged_watermark(column='staged_at') -%}
+    coalesce((select max({{ column }}) from {{ this }}), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }}))
+{%- endmacro %}

@@ -13,13 +13,14 @@
 
 {#
     DuckDB SQL reading ledger files into the warehouse-table shape: source_file, source_line,
-    is_malformed_json, then every metadata field as text.
+    is_malformed_json, then every metadata field as text; and source_file_bytes, the size of the
+    file when it was read, by which the next incremental build knows what it has already read.
 
     JSONL is read line by line as plain text (DuckDB's JSON reader would drop bad lines or reject
     the file), so that a truncated line still arrives here, with its file and line number, to be
     quarantined. Only the metadata paths are extracted from each line.
 #}
-{% macro ledger_files_select(jsonl_files, parquet_files) %}
+{% macro ledger_files_select(jsonl_files, parquet_files, file_bytes) %}
     {%- set fields = p402_monitor.ledger_metadata_fields() -%}
     {%- set branches = [] -%}
     {%- if jsonl_files -%}
@@ -28,7 +29,19 @@
     {%- if parquet_files -%}
         {%- do branches.append(p402_monitor.ledger_parquet_select(parquet_files, fields)) -%}
     {%- endif -%}
-    {{ branches | join('\nunion all\n') }}
+    select
+        records.*,
+        file_sizes.source_file_bytes
+    from (
+        {{ branches | join('\nunion all\n') }}
+    ) as records
+    inner join (
+        values
+        {%- for file in jsonl_files + parquet_files %}
+            ({{ p402_monitor.sql_string(file) }}, {{ file_bytes[file] }}){% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ) as file_sizes (source_file, source_file_bytes)
+        on records.source_file = file_sizes.source_file
 {% endmacro %}
 
 

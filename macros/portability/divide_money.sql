@@ -28,3 +28,21 @@
         as {{ p402_monitor.type_money() }}
     )
 {%- endmacro %}
+
+{#-
+    Spark: `div` returns a bigint and `sign` a double, and a decimal quotient keeps only the places
+    its type leaves, so the billionths are divided exactly as whole numbers:
+    (2a + b - pmod(2a + b, 2b)) / 2b is a whole number, held exactly. The sign is applied by a
+    case (multiplying by -1 would widen the type). Dividing by 10^9 as a decimal(38, 9) is exact.
+-#}
+{% macro spark__divide_money(numerator, denominator) -%}
+    {%- set billionths = "cast(abs(" ~ numerator ~ ") * 1000000000 as decimal(38, 0))" -%}
+    {%- set halves = "(2 * " ~ billionths ~ " + cast(" ~ denominator ~ " as decimal(38, 0)))" -%}
+    {%- set divisor = "(2 * cast(" ~ denominator ~ " as decimal(38, 0)))" -%}
+    {%- set quotient = "cast((" ~ halves ~ " - pmod(" ~ halves ~ ", " ~ divisor ~ ")) / " ~ divisor
+        ~ " as decimal(38, 9)) / 1000000000" -%}
+    cast(
+        case when ({{ numerator }}) < 0 then -({{ quotient }}) else {{ quotient }} end
+        as {{ p402_monitor.type_money() }}
+    )
+{%- endmacro %}

@@ -67,3 +67,38 @@
             then {{ adapter.quote(target.schema) }}.p402_timestamp_utc({{ expression }})
     end
 {%- endmacro %}
+
+{#-
+    Spark: a cast of impossible text gives null only through try_cast, and a cast honours only
+    some offsets, so the instant is read as PostgreSQL's helper reads it (sql_helpers.sql): the
+    wall time as a timestamp_ntz (fraction cut to the microsecond; month 13, 30 February and
+    second 60 give null), minus the offset as written. The result is the UTC wall time, cast to
+    dbt's timestamp type; the session time zone should be UTC (docs/warehouses.md).
+-#}
+{% macro spark__parse_timestamp_utc(expression) -%}
+    {%- set utc_offset = "upper(regexp_extract(" ~ expression ~ ", '([Zz]|[+-][0-9]{2}:[0-9]{2})$', 1))" -%}
+    case
+        when {{ p402_monitor.is_rfc3339_timestamp(expression) }}
+            then cast(
+                try_cast(
+                    concat(
+                        substr({{ expression }}, 1, 10), ' ', substr({{ expression }}, 12, 8),
+                        regexp_extract({{ expression }}, '^.{19}([.][0-9]{1,6})', 1)
+                    )
+                    as timestamp_ntz
+                )
+                - case
+                    when {{ utc_offset }} = 'Z' then make_dt_interval(0, 0, 0, 0)
+                    else
+                        (case when substr({{ utc_offset }}, 1, 1) = '-' then -1 else 1 end)
+                        * make_dt_interval(
+                            0,
+                            try_cast(substr({{ utc_offset }}, 2, 2) as int),
+                            try_cast(substr({{ utc_offset }}, 5, 2) as int),
+                            0
+                        )
+                end
+                as {{ dbt.type_timestamp() }}
+            )
+    end
+{%- endmacro %}

@@ -26,11 +26,13 @@
       - a fraction of a second is cut to the microsecond (DuckDB truncates; a cast would round);
       - second 60 (a leap second) is not a time (DuckDB rejects it; a cast would roll over);
       - the offset is applied as written, hours and minutes (a cast allows only up to 15:59).
+    Parallel unsafe: its exception handler needs a subtransaction, which a parallel worker
+    cannot start, so a large staging query must not run it in parallel.
 #}
 {% macro postgres__create_sql_helpers() -%}
     {%- set schema = p402_monitor.sql_helpers_schema() -%}
     create or replace function {{ schema }}.p402_timestamp_utc(value text) returns timestamp
-    language plpgsql immutable strict parallel safe
+    language plpgsql immutable strict parallel unsafe
     as $body$
     declare
         local_time timestamp;

@@ -1,10 +1,28 @@
-{#- One row per valid event: its latest version, with how many records the event was delivered in. -#}
+{#-
+    One row per valid event: its latest version, with how many records the event was delivered in.
+    Incremental: an event is resolved again when one of its records was staged after this model's
+    latest last_staged_at.
+-#}
+
+{{ config(
+    materialized=p402_monitor.incremental_or_table(),
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with
 
 classified_records as (
 
     select * from {{ ref('int_ledger_records_classified') }}
+    {%- if is_incremental() %}
+        where event_id in (
+            select newly_classified.event_id
+            from {{ ref('int_ledger_records_classified') }} as newly_classified
+            where newly_classified.staged_at > {{ p402_monitor.staged_watermark('last_staged_at') }}
+        )
+    {%- endif %}
 
 ),
 
@@ -13,7 +31,8 @@ version_history as (
     select
         event_id,
         count(*) as records_delivered,
-        min(recorded_at) as first_recorded_at
+        min(recorded_at) as first_recorded_at,
+        max(staged_at) as last_staged_at
     from classified_records
     where record_class <> 'quarantined'
     group by event_id
@@ -61,7 +80,8 @@ resolved as (
         latest_versions.occurred_date,
         latest_versions.occurred_at,
         version_history.first_recorded_at,
-        latest_versions.recorded_at
+        latest_versions.recorded_at,
+        version_history.last_staged_at
     from latest_versions
     inner join version_history
         on latest_versions.event_id = version_history.event_id

@@ -5,7 +5,17 @@
       replay      a second delivery of an event_id and version already read: counted once
       quarantined failed a contract check (see quarantine_reason)
     Of two deliveries of the same version, the first recorded (then first in file order) is kept.
+
+    Incremental: an event's records are classified again, all of them, when a record of it is
+    staged after this model's latest staged_at; newly staged quarantined records are added.
 #}
+
+{{ config(
+    materialized=p402_monitor.incremental_or_table(),
+    unique_key='record_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with
 
@@ -13,6 +23,16 @@ records as (
 
     select * from {{ ref('stg_ledger__records') }}
     where {{ p402_monitor.as_of_filter('recorded_at') }}
+    {%- if is_incremental() %}
+        and (
+            staged_at > {{ p402_monitor.staged_watermark() }}
+            or event_id in (
+                select newly_staged.event_id
+                from {{ ref('stg_ledger__records') }} as newly_staged
+                where newly_staged.staged_at > {{ p402_monitor.staged_watermark() }}
+            )
+        )
+    {%- endif %}
 
 ),
 

@@ -4,13 +4,26 @@
     '(unattributed)', a missing customer or budget '(none)', a missing outcome 'pending'. The
     taxonomy seeds add cost center, division and owning department; the event's own owner
     fields stay authoritative, and a department the taxonomy does not know maps to '(unmapped)'.
+
+    Incremental: an event is rebuilt when it was resolved again after this model's latest
+    last_staged_at.
 #}
+
+{{ config(
+    materialized=p402_monitor.incremental_or_table(),
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with
 
 events as (
 
     select * from {{ ref('int_ledger_events_resolved') }}
+    {%- if is_incremental() %}
+        where last_staged_at > {{ p402_monitor.staged_watermark('last_staged_at') }}
+    {%- endif %}
 
 ),
 
@@ -68,7 +81,8 @@ events_with_owners as (
         occurred_date,
         occurred_at,
         first_recorded_at,
-        recorded_at
+        recorded_at,
+        last_staged_at
     from events
 
 ),
@@ -167,7 +181,8 @@ final as (
         -- timestamps
         occurred_at,
         first_recorded_at,
-        recorded_at
+        recorded_at,
+        last_staged_at
 
     from events_joined_to_reference
 

@@ -8,6 +8,7 @@ with
 events as (
 
     select * from {{ ref('fct_ai_events') }}
+    {{ p402_monitor.only_changed_tenant_days() }}
 
 ),
 

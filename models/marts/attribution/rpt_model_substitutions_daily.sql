@@ -11,6 +11,7 @@ with
 events as (
 
     select * from {{ ref('fct_ai_events') }}
+    {{ p402_monitor.only_changed_tenant_days() }}
 
 ),
 
@@ -24,7 +25,8 @@ fallback_events as (
         model_used,
         cost_usd,
         requested_model_list_cost_usd,
-        requested_model_list_cost_usd is not null as is_priced
+        requested_model_list_cost_usd is not null as is_priced,
+        last_staged_at
     from events
     where is_fallback
 
@@ -47,7 +49,8 @@ substitutions_daily as (
         cast(
             sum(case when is_priced then cost_usd - requested_model_list_cost_usd end)
             as {{ p402_monitor.type_money() }}
-        ) as list_cost_difference_usd
+        ) as list_cost_difference_usd,
+        max(last_staged_at) as last_staged_at
     from fallback_events
     group by 1, 2, 3, 4, 5
 

@@ -1,10 +1,20 @@
-{#- One row per quarantined record: why it failed and where to find it. Metadata only. -#}
+{#- One row per quarantined record: why it failed and where to find it. Metadata only. Incremental. -#}
+
+{{ config(
+    materialized=p402_monitor.incremental_or_table(),
+    unique_key='record_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with
 
 classified_records as (
 
     select * from {{ ref('int_ledger_records_classified') }}
+    {%- if is_incremental() %}
+        where staged_at > {{ p402_monitor.staged_watermark() }}
+    {%- endif %}
 
 ),
 
@@ -21,7 +31,8 @@ quarantined as (
         cost_usd,
         ledger_date,
         recorded_at,
-        occurred_at
+        occurred_at,
+        staged_at
     from classified_records
     where record_class = 'quarantined'
 

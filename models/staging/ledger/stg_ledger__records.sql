@@ -3,13 +3,38 @@
     contract. A record that fails a check keeps the first reason it fails, in the contract order
     of reporter/contract.py QUARANTINE_REASONS; valid records have no reason.
     Only metadata is read: content fields never reach this model.
+
+    Incremental: a build stages only the records it has not staged before (by file and line).
+    A new record recorded more than `ledger_lookback_days` before the latest record already
+    staged arrived too late to be applied incrementally: it is quarantined as `beyond_lookback`,
+    so that it is counted and reported, until `build --full-refresh` applies it.
 #}
+
+{{ config(
+    materialized=p402_monitor.incremental_or_table(),
+    unique_key='record_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
+{%- set source_relation = source('ledger', 'ledger_records') -%}
+{%- set source_columns = adapter.get_columns_in_relation(source_relation) | map(attribute='name') | list
+    if execute else [] -%}
 
 with
 
 source as (
 
-    select * from {{ source('ledger', 'ledger_records') }}
+    select * from {{ source_relation }}
+    {%- if is_incremental() %}
+        where not exists (
+            select 1
+            from {{ this }} as staged
+            where
+                staged.source_file = {{ source_relation }}.source_file
+                and staged.source_line = {{ source_relation }}.source_line
+        )
+    {%- endif %}
 
 ),
 
@@ -18,6 +43,11 @@ trimmed as (
     select
         source_file,
         source_line,
+        {% if 'source_file_bytes' in source_columns -%}
+            source_file_bytes,
+        {%- else -%}
+            cast(null as {{ dbt.type_bigint() }}) as source_file_bytes,
+        {%- endif %}
         coalesce(is_malformed_json, false) as is_malformed_json,
         {%- for field in p402_monitor.ledger_metadata_fields() %}
             nullif(trim({{ dbt.cast(field, dbt.type_string()) }}), '') as {{ field }}
@@ -41,6 +71,23 @@ parsed as (
         {{ p402_monitor.parse_integer('latency_ms') }} as latency_milliseconds,
         {{ p402_monitor.parse_integer('attempt') }} as attempt_number
     from trimmed
+
+),
+
+timed as (
+
+    select
+        *,
+        {%- if is_incremental() %}
+            coalesce(recorded_at_utc < (
+                select {{ dbt.dateadd('day', -1 * var('ledger_lookback_days'), 'max(recorded_at)') }}
+                from {{ this }}
+                where not is_quarantined
+            ), false) as is_beyond_lookback
+        {%- else %}
+            false as is_beyond_lookback
+        {%- endif %}
+    from parsed
 
 ),
 
@@ -88,8 +135,9 @@ validated as (
             when attempt is not null and (attempt_number is null or attempt_number < 1) then 'bad_attempt'
             when latency_ms is not null and (latency_milliseconds is null or latency_milliseconds < 0)
                 then 'bad_latency'
+            when is_beyond_lookback then 'beyond_lookback'
         end as quarantine_reason
-    from parsed
+    from timed
 
 ),
 
@@ -125,6 +173,7 @@ renamed as (
 
         -- numerics
         source_line,
+        source_file_bytes,
         version_number as version,
         input_token_count as input_tokens,
         output_token_count as output_tokens,
@@ -142,7 +191,8 @@ renamed as (
 
         -- timestamps
         recorded_at_utc as recorded_at,
-        occurred_at_utc as occurred_at
+        occurred_at_utc as occurred_at,
+        {{ p402_monitor.build_started_at() }} as staged_at
 
     from validated
 

@@ -1,0 +1,83 @@
+"""Benchmark of a nightly run: a full build, then an incremental one after one more day.
+
+The ledger (Parquet) covers N days; the last day is held back for the incremental build. The
+baseline, measured in the same run on the same files, is one hand-written DuckDB query that reads
+the files once, keeps the latest version of each event and sums cost by day and department.
+Each build's wall time is split into dbt's own start-up and parse and the model and test
+execution that target/run_results.json records.
+
+    python bench/bench_incremental.py [--sizes 1000000,10000000] [--days 90] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from measure import measure, python_step
+
+CLI = str(Path(sys.executable).parent / "p402-monitor")
+
+BASELINE = """
+import duckdb, sys
+connection = duckdb.connect()
+connection.execute("set threads = 2; set memory_limit = '4GB'")
+connection.execute(f'''
+    select cast(try_cast(occurred_at as timestamptz) as date) as day, department,
+           sum(try_cast(cost_usd as decimal(38, 9)))
+    from (
+        select *, row_number() over (partition by event_id order by version desc) as newest
+        from read_parquet('{sys.argv[1]}/**/*.parquet')
+    ) as versions
+    where newest = 1
+    group by 1, 2
+''').fetchall()
+"""
+
+
+def execution_seconds(target: Path) -> float:
+    """Model and test execution as dbt recorded it (run_results.json's elapsed time)."""
+    return json.loads((target / "run_results.json").read_text())["elapsed_time"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--work", default="bench/out/incremental")
+    arguments = parser.parse_args()
+
+    print(f"{'step':48} {'wall s':>8} {'dbt exec s':>11} {'start-up s':>11} {'peak MiB':>9} {'× baseline':>11}")
+    for size in [int(size) for size in arguments.sizes.split(",")]:
+        work = Path(arguments.work).resolve() / str(size)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        generated, ledger = work / "generated", work / "ledger"
+        measure("generate", [CLI, "generate", "--events", str(size), "--days", str(arguments.days + 1),
+                             "--seed", "5", "--tenants", "3", "--format", "parquet", "--out", str(generated)])
+        days = sorted(path.name for path in generated.iterdir())
+        shutil.copytree(generated, ledger, ignore=shutil.ignore_patterns(days[-1]))
+        env = {"DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs")}
+        command = [CLI, "build", "--ledger", str(ledger), "--duckdb", str(work / "monitor.duckdb")]
+
+        baseline = measure(f"baseline query ({size:,})", python_step(BASELINE) + [str(ledger)])
+        full = measure(f"full build ({size:,})", command, env=env)
+        full_execution = execution_seconds(work / "target")
+        shutil.copytree(generated / days[-1], ledger / days[-1])
+        incremental = measure(f"incremental build, one more day ({size:,})", command, env=env)
+        incremental_execution = execution_seconds(work / "target")
+
+        for measurement, execution in ((baseline, None), (full, full_execution), (incremental, incremental_execution)):
+            executed = f"{execution:11.1f}" if execution is not None else " " * 11
+            startup = f"{measurement.seconds - execution:11.1f}" if execution is not None else " " * 11
+            print(f"{measurement.label:48} {measurement.seconds:8.1f} {executed} {startup} "
+                  f"{measurement.peak_mib:9.0f} {measurement.ratio_to(baseline):11.2f}")
+        print(f"{'incremental execution ÷ full execution':48} {incremental_execution / full_execution:>8.1%}")
+        shutil.rmtree(generated)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Incremental builds: the same marts as a full refresh, late versions applied, none lost."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import build, ledger_record, query, write_ledger
+from reporter.generate import generate_ledger
+
+# Columns that say when or from which file a row was built, not what it holds.
+BOOKKEEPING = {"staged_at", "last_staged_at", "source_file_bytes"}
+
+
+def every_table(database: Path) -> dict[str, list]:
+    """Every table Monitor built, rows sorted, without bookkeeping columns."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        tables = connection.execute(
+            "select schema_name, table_name from duckdb_tables() order by 1, 2").fetchall()
+        contents = {}
+        for schema, table in tables:
+            columns = [row[0] for row in connection.execute(f'describe "{schema}"."{table}"').fetchall()
+                       if row[0] not in BOOKKEEPING]
+            contents[f"{schema}.{table}"] = connection.execute(
+                f'select {", ".join(columns)} from "{schema}"."{table}" order by all').fetchall()
+    return contents
+
+
+def assert_same_tables(database: Path, reference: Path) -> None:
+    built, expected = every_table(database), every_table(reference)
+    assert built.keys() == expected.keys()
+    differing = [table for table in expected if built[table] != expected[table]]
+    assert differing == [], differing
+    assert len(expected) > 30
+
+
+@pytest.fixture()
+def growing_ledger(tmp_path):
+    """A month of ledger whose last day arrives later: new events, late versions of old ones, replays, bad lines."""
+    full = tmp_path / "full"
+    generate_ledger(full, events=3000, days=30, seed=41, tenants=2, bad_rate=0.03, end=date(2026, 10, 31))
+    days = sorted(path.name for path in full.iterdir())
+    ledger = tmp_path / "ledger"
+    shutil.copytree(full, ledger, ignore=shutil.ignore_patterns(days[-1]))
+    return full / days[-1], ledger
+
+
+def test_an_incremental_build_equals_a_full_refresh(growing_ledger, tmp_path):
+    last_day, ledger = growing_ledger
+    incremental = tmp_path / "incremental.duckdb"
+    build(ledger, incremental)
+    shutil.copytree(last_day, ledger / last_day.name)
+    build(ledger, incremental)
+    (late_versions,), = query(incremental, f"""
+        select count(*) from main_intermediate.int_ledger_records_classified
+        where source_file like '%{last_day.name}%' and version > 1 and record_class = 'latest'""")
+    assert late_versions > 0, "the last day must bring late versions of earlier events"
+    build(ledger, tmp_path / "full_refresh.duckdb", "--full-refresh")
+    assert_same_tables(incremental, tmp_path / "full_refresh.duckdb")
+
+
+def test_a_build_with_nothing_new_changes_nothing(growing_ledger, tmp_path):
+    _, ledger = growing_ledger
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    before = every_table(database)
+    build(ledger, database)
+    assert every_table(database) == before
+    (batches,), = query(database, "select count(distinct staged_at) from main_staging.stg_ledger__records")
+    assert batches == 1
+
+
+def test_a_version_beyond_the_lookback_is_quarantined_not_lost(growing_ledger, tmp_path):
+    _, ledger = growing_ledger
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    (event_id, occurred_at), = query(database, """
+        select event_id, strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ') from main.fct_ai_events
+        order by event_id limit 1""")
+    late = ledger_record(event_id, occurred_at, version=99, recorded_at="2026-10-01T00:00:00Z",
+                         tenant_id="tnt_acme", outcome="accepted")
+    write_ledger(ledger / "backfill", [late])
+    build(ledger, database)
+    (reason, version_applied), = query(database, f"""
+        select
+            (select quarantine_reason from main.fct_quarantined_records where event_id = '{event_id}'
+             and version = 99),
+            (select version from main.fct_ai_events where event_id = '{event_id}')""")
+    assert reason == "beyond_lookback" and version_applied != 99
+    (read, classes), = query(database, """
+        select sum(records_read), sum(latest_records + superseded_records + replay_records + quarantined_records)
+        from main.rpt_ledger_reconciliation""")
+    assert read == classes
+    build(ledger, database, "--full-refresh")
+    assert query(database, f"select version from main.fct_ai_events where event_id = '{event_id}'") == [(99,)]
+
+
+def test_a_killed_build_rerun_gives_the_same_marts_as_a_clean_one(growing_ledger, tmp_path):
+    last_day, ledger = growing_ledger
+    database = tmp_path / "killed.duckdb"
+    build(ledger, database)
+    shutil.copytree(last_day, ledger / last_day.name)
+    script = Path(sys.executable).parent / "p402-monitor"
+    process = subprocess.Popen([str(script), "build", "--ledger", str(ledger), "--duckdb", str(database)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Kill it once it is building models (after staging has started), not before it began.
+    deadline = time.monotonic() + 120
+    for line in process.stdout:
+        if "int_ledger_records_classified" in line or time.monotonic() > deadline:
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    build(ledger, database)
+    build(ledger, tmp_path / "clean.duckdb", "--full-refresh")
+    assert_same_tables(database, tmp_path / "clean.duckdb")

@@ -7,8 +7,6 @@
 {{ config(
     materialized=p402_monitor.incremental_or_table(),
     unique_key='event_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
 ) }}
 
 with

@@ -3,8 +3,6 @@
 {{ config(
     materialized=p402_monitor.incremental_or_table(),
     unique_key='record_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
 ) }}
 
 with

@@ -520,7 +520,7 @@ def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, ba
     departments = [r["department"] for r in _read_csv("owner_departments.csv")]
     wf_rows = _read_csv("owner_workflows.csv")
     workflows = [r["workflow"] for r in wf_rows]
-    W, D = len(workflows), len(departments)
+    W = len(workflows)
     wf_dept = np.array([departments.index(r["owning_department"]) for r in wf_rows])
     wf_model = np.zeros(W, dtype=np.int64)
     wf_cust = np.zeros(W, dtype=bool)
@@ -937,7 +937,7 @@ class _Planter:
         """Added calls charged to the budget ramp up linearly (day 1 to 2x) over the month's days in the
         window, enough for the cumulative spend to pass the amount on the target day, about two thirds into
         them (and at least +30 % of the month's spend when the budget is unknown or already exhausted)."""
-        ev, w, rng = self.ev, self.w, t["rng"]
+        ev, rng = self.ev, t["rng"]
         d, mdays, c, mean = t["dept"], t["mdays"], t["target_day"], t["mean"]
         pool = np.flatnonzero(self._charged(d) & (ev["wf"] >= 0))
         weights = 1 + np.arange(len(mdays), dtype=np.float64) / max(1, len(mdays) - 1)

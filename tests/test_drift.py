@@ -165,7 +165,7 @@ def test_the_command_and_the_dbt_drift_models_agree(small_ledger, dimension):
     rows = drift_csv(database, "--by", dimension, "--tenant", tenant,
                      "--from", current_from.isoformat(), "--to", current_to.isoformat(),
                      "--baseline-from", baseline_from.isoformat(), "--baseline-to", baseline_to.isoformat())
-    models = query(database, f"""
+    models = query(database, """
         select member, baseline_events, current_events, baseline_cost_usd, current_cost_usd,
                cost_delta_usd, cost_delta_pct, baseline_share, current_share, share_delta_pp,
                baseline_accept_rate, current_accept_rate, accept_rate_z, fail_rate_z,

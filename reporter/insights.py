@@ -165,7 +165,7 @@ def _share(part, whole) -> str:
 FINDINGS = {
     "retries": lambda r: (
         f"workflow `{r['workflow']}` retried {r['retries']:,} times ({r['retried_traces']:,} traces"
-        + (f", {r['storm_traces']:,} with {r['max_attempts']} attempts or more" if r["storm_traces"] else "")
+        + (f", {r['storm_traces']:,} of them storms of up to {r['max_attempts']} attempts" if r["storm_traces"] else "")
         + f"); retries cost {money(r['retry_cost_usd'])}, {_share(r['retry_cost_usd'], r['workflow_cost_usd'])} "
         f"of its spend"
     ),

@@ -56,10 +56,10 @@ dimensions as (
         {%- endfor %}
         {#- A sum of floats depends on the order the engine adds them in: rounded to twelve places,
             the same data always gives the same index. #}
-        round(cast(sum(
+        cast(round(cast(sum(
             (current_share_smoothed - baseline_share_smoothed)
             * ln(current_share_smoothed / baseline_share_smoothed)
-        ) as decimal(38, 15)), 12) as smoothed_psi
+        ) as decimal(38, 15)), 12) as decimal(38, 12)) as smoothed_psi
     from members_smoothed
     group by 1, 2
 

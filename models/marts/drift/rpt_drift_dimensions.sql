@@ -54,12 +54,13 @@ dimensions as (
         {%- for column in money_columns %}
             cast(sum({{ column }}) as {{ p402_monitor.type_money() }}) as {{ column }},
         {%- endfor %}
-        {#- A sum of floats depends on the order the engine adds them in: rounded to twelve places,
-            the same data always gives the same index. #}
-        cast(round(cast(sum(
+        {#- A sum of floats depends on the order the engine adds them in: each term is made a
+            decimal first, so that the same data always gives the same index. #}
+        cast(sum(cast(
             (current_share_smoothed - baseline_share_smoothed)
             * ln(current_share_smoothed / baseline_share_smoothed)
-        ) as decimal(38, 15)), 12) as decimal(38, 12)) as smoothed_psi
+            as decimal(38, 18)
+        )) as decimal(38, 12)) as smoothed_psi
     from members_smoothed
     group by 1, 2
 

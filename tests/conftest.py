@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from reporter import dbt_invoke, project
 from reporter.cli import cli
 from reporter.generate import generate_ledger
 
@@ -39,6 +41,20 @@ def ledger_record(event_id, occurred_at, **fields) -> dict:
         "output_tokens": 5, "cost_usd": "0.000075000", "receipt_status": "verified",
         "evidence_status": "complete", "privacy_mode": "metadata_only", **fields,
     }
+
+
+def reference_build(folder: Path, **ledger):
+    """A generated ledger built on DuckDB (the reference other engines are compared with), and a
+    profiles folder holding profiles.example.yml, whose warehouse targets read P402_* variables."""
+    summary = generate_ledger(folder / "ledger", end=date(2026, 10, 31), **ledger)
+    profiles = folder / "profiles"
+    profiles.mkdir()
+    shutil.copy(project.PROJECT_DIR / "profiles.example.yml", profiles / "profiles.yml")
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("DBT_TARGET_PATH", str(folder / "duckdb_target"))
+        dbt_invoke.build(dbt_invoke.BuildSettings(ledger=str(folder / "ledger"), duckdb=str(folder / "monitor.duckdb"),
+                                                  quiet=True))
+    return summary, profiles
 
 
 def write_ledger(folder: Path, records) -> Path:

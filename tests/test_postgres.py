@@ -8,7 +8,6 @@ warehouse by tests/ledger_loader.py (test tooling: Monitor itself never writes t
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import date
 
 import pytest
@@ -18,8 +17,8 @@ if not os.environ.get("P402_PG_HOST"):
                 allow_module_level=True)
 
 from ledger_loader import connect_as_meter, load_ledger  # noqa: E402  (needs psycopg2)
-from reporter import breakdown, dbt_invoke, drift, project  # noqa: E402
-from reporter.generate import generate_ledger  # noqa: E402
+from conftest import reference_build  # noqa: E402
+from reporter import breakdown, dbt_invoke, drift  # noqa: E402
 from reporter.output import to_csv  # noqa: E402
 from reporter.semantic import SemanticLayer  # noqa: E402
 from reporter.warehouse import open_warehouse  # noqa: E402
@@ -46,15 +45,7 @@ def ledger_fingerprint() -> tuple:
 def both_engines(tmp_path_factory):
     """One generated ledger (bad records included) built on DuckDB, loaded and built on PostgreSQL."""
     folder = tmp_path_factory.mktemp("postgres")
-    summary = generate_ledger(folder / "ledger", events=3000, days=45, seed=23, tenants=2, bad_rate=0.05,
-                              end=date(2026, 10, 31))
-    profiles = folder / "profiles"
-    profiles.mkdir()
-    shutil.copy(project.PROJECT_DIR / "profiles.example.yml", profiles / "profiles.yml")
-    with pytest.MonkeyPatch.context() as environment:
-        environment.setenv("DBT_TARGET_PATH", str(folder / "duckdb_target"))
-        dbt_invoke.build(dbt_invoke.BuildSettings(ledger=str(folder / "ledger"), duckdb=str(folder / "monitor.duckdb"),
-                                                  quiet=True))
+    summary, profiles = reference_build(folder, events=3000, days=45, seed=23, tenants=2, bad_rate=0.05)
     with connect_as_meter() as connection:
         loaded = load_ledger(folder / "monitor.duckdb", connection, LEDGER_SCHEMA, LEDGER_TABLE,
                              reader_role=os.environ["P402_PG_USER"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import date
 
 import pytest
 
@@ -24,8 +23,8 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 
 import duckdb  # noqa: E402
 import spark_support  # noqa: E402
-from reporter import dbt_invoke, project  # noqa: E402
-from reporter.generate import generate_ledger  # noqa: E402
+from conftest import reference_build  # noqa: E402
+from reporter import dbt_invoke  # noqa: E402
 
 LEDGER_SCHEMA, LEDGER_TABLE = "meter", "ledger_records"
 
@@ -71,15 +70,7 @@ COMPARED = {
 def both_engines(tmp_path_factory):
     """One small generated ledger (bad records included) built on DuckDB, loaded and built on Spark."""
     folder = tmp_path_factory.mktemp("spark")
-    summary = generate_ledger(folder / "ledger", events=2000, days=10, seed=5, tenants=2, bad_rate=0.02,
-                              end=date(2026, 10, 31))
-    profiles = folder / "profiles"
-    profiles.mkdir()
-    shutil.copy(project.PROJECT_DIR / "profiles.example.yml", profiles / "profiles.yml")
-    with pytest.MonkeyPatch.context() as environment:
-        environment.setenv("DBT_TARGET_PATH", str(folder / "duckdb_target"))
-        dbt_invoke.build(dbt_invoke.BuildSettings(ledger=str(folder / "ledger"), duckdb=str(folder / "monitor.duckdb"),
-                                                  quiet=True))
+    summary, profiles = reference_build(folder, events=2000, days=10, seed=5, tenants=2, bad_rate=0.02)
     with pytest.MonkeyPatch.context() as environment:
         # Spark and Derby write beside the working directory what the session settings do not place.
         environment.chdir(folder)

@@ -139,9 +139,11 @@ def generate(events, days, seed, out, file_format, tenants, bad_rate, end):
 @warehouse_options
 @as_of_option
 @click.option("--full-refresh", is_flag=True, help="Rebuild every model from the whole ledger.")
+@click.option("--unit-tests", is_flag=True,
+              help="Also run the models' unit tests (fixtures, not the ledger): for development and CI.")
 @click.option("--vars", "dbt_vars", metavar="YAML", callback=lambda c, p, v: _parse_vars(c, p, v),
               help="dbt vars, e.g. '{ledger_schema: meter, quarantine_share_limit: 0.05}'.")
-def build(ledger, duckdb_path, profiles_dir, target, as_of, full_refresh, dbt_vars):
+def build(ledger, duckdb_path, profiles_dir, target, as_of, full_refresh, unit_tests, dbt_vars):
     """Build the models from the ledger and run every data test.
 
     Exits non-zero naming each model or test that did not pass.
@@ -152,7 +154,7 @@ def build(ledger, duckdb_path, profiles_dir, target, as_of, full_refresh, dbt_va
     """
     settings = dbt_invoke.BuildSettings(
         ledger=ledger, duckdb=duckdb_path, profiles_dir=profiles_dir, target=target,
-        as_of=as_of, full_refresh=full_refresh, extra_vars=dbt_vars,
+        as_of=as_of, full_refresh=full_refresh, unit_tests=unit_tests, extra_vars=dbt_vars,
     )
     _run_build(settings)
     click.echo(f"Built {project.duckdb_path(duckdb_path)}" if not target and not profiles_dir else "Built.")

@@ -22,6 +22,7 @@ class BuildSettings:
     target: str | None = None
     as_of: datetime | None = None
     full_refresh: bool = False
+    unit_tests: bool = False
     quiet: bool = False
     extra_vars: dict = field(default_factory=dict)
 
@@ -64,6 +65,10 @@ def dbt_arguments(command: str, settings: BuildSettings) -> list[str]:
         dbt_vars["as_of"] = settings.as_of.isoformat(sep=" ") + "Z"
     if dbt_vars:
         arguments += ["--vars", json.dumps(dbt_vars, sort_keys=True)]
+    # Unit tests check the models' logic on fixtures, not the ledger: as dbt advises, they run in
+    # development and CI (build --unit-tests, the test suite), not in every production build.
+    if command == "build" and not settings.unit_tests:
+        arguments += ["--exclude-resource-type", "unit_test"]
     # An as-of view can hide records a previous build applied: only a full refresh rebuilds it.
     if (settings.full_refresh or settings.as_of is not None) and command in ("build", "run", "seed"):
         arguments.append("--full-refresh")

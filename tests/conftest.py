@@ -27,6 +27,15 @@ def build(ledger: Path, database: Path, *extra: str):
     return result
 
 
+# Each resolved event with the fields of the staged record that carries its latest version.
+RESOLVED_EVENTS = """(
+    select records.*, events.records_delivered, events.first_recorded_at
+    from main_intermediate.int_ledger_events_resolved as events
+    inner join main_staging.stg_ledger__records as records
+        on events.source_file = records.source_file and events.source_line = records.source_line
+) as resolved_events"""
+
+
 def query(database: Path, sql: str, parameters=None) -> list[tuple]:
     with duckdb.connect(str(database), read_only=True) as connection:
         return connection.execute(sql, parameters or []).fetchall()
@@ -74,5 +83,7 @@ def small_ledger(tmp_path_factory):
         end=date(2026, 10, 31),
     )
     database = folder / "monitor.duckdb"
-    build(folder / "ledger", database)
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("DBT_TARGET_PATH", str(folder / "target"))
+        build(folder / "ledger", database, "--unit-tests")
     return summary, folder / "ledger", database

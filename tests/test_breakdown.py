@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build, ledger_record, query, run_cli, write_ledger
+from conftest import RESOLVED_EVENTS, build, ledger_record, query, run_cli, write_ledger
 from reporter.semantic import SemanticLayer, target_dir
 
 OWNER_DEFAULTS = {"department": "(unattributed)", "employee_id": "(unattributed)",
@@ -38,7 +38,7 @@ def resolved_events(database, tenant):
     columns = ["event_id", "tenant_id", "department", "employee_id", "workflow", "customer_id",
                "budget_id", "vendor", "model_used", "outcome", "privacy_mode", "input_tokens",
                "output_tokens", "cost_usd", "occurred_date"]
-    rows = query(database, f"select {', '.join(columns)} from main_intermediate.int_ledger_events_resolved "
+    rows = query(database, f"select {', '.join(columns)} from {RESOLVED_EVENTS} "
                            "where tenant_id = ?", [tenant])
     events = []
     for row in rows:

@@ -6,7 +6,23 @@ import json
 from collections import Counter
 from decimal import Decimal
 
-from conftest import query
+import pytest
+
+from conftest import RESOLVED_EVENTS, build, query
+
+
+def test_build_with_unit_tests_runs_them_all_and_a_plain_build_runs_none(small_ledger, tmp_path):
+    _, ledger, database = small_ledger
+    results = json.loads((database.parent / "target" / "run_results.json").read_text())["results"]
+    unit_tests = [result for result in results if result["unique_id"].startswith("unit_test.")]
+    assert len(unit_tests) >= 20
+    assert all(result["status"] == "pass" for result in unit_tests)
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+        build(ledger, tmp_path / "monitor.duckdb")
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    assert not [result for result in results if result["unique_id"].startswith("unit_test.")]
+    assert [result for result in results if result["unique_id"].startswith("test.")]
 
 
 def test_every_record_read_is_counted_once(small_ledger):
@@ -61,7 +77,7 @@ def test_quarantined_records_point_at_their_line(small_ledger):
 
 def test_spend_is_exact_to_the_ninth_place(small_ledger):
     summary, _, database = small_ledger
-    (resolved_total,), = query(database, "select sum(cost_usd) from main_intermediate.int_ledger_events_resolved")
+    (resolved_total,), = query(database, f"select sum(cost_usd) from {RESOLVED_EVENTS}")
     (reconciled_total,), = query(database, "select sum(latest_cost_usd) from main.rpt_ledger_reconciliation")
     assert isinstance(resolved_total, Decimal)
     assert resolved_total == reconciled_total == summary.total_cost_usd_latest
@@ -83,8 +99,8 @@ def test_latest_version_wins_and_replays_count_once(small_ledger):
             current = latest_by_event.get(record["event_id"])
             if current is None or record["version"] > current["version"]:
                 latest_by_event[record["event_id"]] = record
-    resolved = dict(query(database, """
-        select event_id, coalesce(outcome, 'pending') from main_intermediate.int_ledger_events_resolved
+    resolved = dict(query(database, f"""
+        select event_id, coalesce(outcome, 'pending') from {RESOLVED_EVENTS}
     """))
     replayed = [key for key, count in deliveries.items() if count > 1]
     assert replayed, "the generator writes replays"

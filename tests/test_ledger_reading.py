@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 
 import pyarrow.parquet as pq
 
-from conftest import build, ledger_record as record, query
+from conftest import RESOLVED_EVENTS, build, ledger_record as record, query
 from reporter.generate import generate_ledger
 
 EVENT_COLUMNS = """
@@ -21,7 +21,7 @@ EVENT_COLUMNS = """
 
 
 def resolved_events(database):
-    return query(database, f"select {EVENT_COLUMNS} from main_intermediate.int_ledger_events_resolved order by event_id")
+    return query(database, f"select {EVENT_COLUMNS} from {RESOLVED_EVENTS} order by event_id")
 
 
 def class_totals(database):
@@ -52,7 +52,7 @@ def test_offsets_land_on_the_right_utc_day(tmp_path):
     (ledger / "part.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     database = tmp_path / "monitor.duckdb"
     build(tmp_path / "ledger", database)
-    days = dict(query(database, "select event_id, occurred_date from main_intermediate.int_ledger_events_resolved"))
+    days = dict(query(database, f"select event_id, occurred_date from {RESOLVED_EVENTS}"))
     assert days == {
         "late_evening_new_york": date(2026, 11, 27),
         "early_morning_paris": date(2026, 11, 26),

@@ -55,7 +55,7 @@ def both_engines(tmp_path_factory):
         environment.setenv("DBT_TARGET_PATH", str(folder / "postgres_target"))
         environment.delenv("P402_LEDGER_PATH", raising=False)
         results = dbt_invoke.build(dbt_invoke.BuildSettings(
-            profiles_dir=str(profiles), target="postgres", quiet=True,
+            profiles_dir=str(profiles), target="postgres", quiet=True, unit_tests=True,
             extra_vars={"ledger_schema": LEDGER_SCHEMA, "ledger_table": LEDGER_TABLE},
         ))
     return {

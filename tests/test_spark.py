@@ -80,7 +80,7 @@ def both_engines(tmp_path_factory):
         environment.setenv("DBT_LOG_PATH", str(folder / "spark_logs"))
         environment.delenv("P402_LEDGER_PATH", raising=False)
         results = dbt_invoke.build(dbt_invoke.BuildSettings(
-            profiles_dir=str(profiles), target="spark", quiet=True,
+            profiles_dir=str(profiles), target="spark", quiet=True, unit_tests=True,
             # On Spark a relation's database is its schema: the ledger's is named the same way.
             extra_vars={"ledger_database": LEDGER_SCHEMA, "ledger_schema": LEDGER_SCHEMA,
                         "ledger_table": LEDGER_TABLE},

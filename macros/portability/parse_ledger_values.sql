@@ -3,15 +3,16 @@
     that staging can name the failing check instead of the build failing on one bad record. The
     pattern is checked before the cast because a plain cast aborts the query on most engines.
     The cast is outside the case, so the column keeps its declared type (PostgreSQL drops the
-    precision and scale of a numeric that comes out of a case).
+    precision and scale of a numeric that comes out of a case). The text must already be trimmed
+    (staging trims every field once).
 #}
 
 {#- A whole number, optionally negative (the sign is judged by the caller). -#}
 {% macro parse_integer(expression) -%}
     cast(
         case
-            when {{ p402_monitor.regexp_matches('trim(' ~ expression ~ ')', '-?[0-9]{1,18}') }}
-                then trim({{ expression }})
+            when {{ p402_monitor.regexp_matches(expression, '-?[0-9]{1,18}') }}
+                then {{ expression }}
         end
         as {{ dbt.type_bigint() }}
     )
@@ -22,8 +23,8 @@
 {% macro parse_money(expression) -%}
     cast(
         case
-            when {{ p402_monitor.regexp_matches('trim(' ~ expression ~ ')', '-?[0-9]{1,29}([.][0-9]{0,9})?') }}
-                then trim({{ expression }})
+            when {{ p402_monitor.regexp_matches(expression, '-?[0-9]{1,29}([.][0-9]{0,9})?') }}
+                then {{ expression }}
         end
         as {{ p402_monitor.type_money() }}
     )

@@ -1,7 +1,10 @@
 {#-
-    One row per valid event: its latest version, with how many records the event was delivered in.
-    Incremental: an event is resolved again when one of its records was staged after this model's
-    latest last_staged_at.
+    One row per valid event: which record carries its latest version (by source file and line),
+    how many records delivered it, and when it was first recorded and last staged. The latest
+    record's fields are joined from staging by fct_ai_events.
+
+    Incremental: an event is resolved again when one of its records was classified with a
+    staged_at after this model's latest last_staged_at.
 -#}
 
 {{ config(
@@ -14,8 +17,9 @@ with
 classified_records as (
 
     select * from {{ ref('int_ledger_records_classified') }}
+    where record_class <> 'quarantined'
     {%- if is_incremental() %}
-        where event_id in (
+        and event_id in (
             select newly_classified.event_id
             from {{ ref('int_ledger_records_classified') }} as newly_classified
             where newly_classified.staged_at > {{ p402_monitor.staged_watermark('last_staged_at') }}
@@ -24,65 +28,20 @@ classified_records as (
 
 ),
 
-version_history as (
+resolved as (
 
+    {#- Each valid event has exactly one latest record: the conditional max picks it out in the
+        same pass as the counts, with no join back. -#}
     select
         event_id,
+        max(case when record_class = 'latest' then source_file end) as source_file,
+        max(case when record_class = 'latest' then source_line end) as source_line,
+        max(version) as version,
         count(*) as records_delivered,
         min(recorded_at) as first_recorded_at,
         max(staged_at) as last_staged_at
     from classified_records
-    where record_class <> 'quarantined'
     group by event_id
-
-),
-
-latest_versions as (
-
-    select * from classified_records
-    where record_class = 'latest'
-
-),
-
-resolved as (
-
-    select
-        latest_versions.event_id,
-        latest_versions.record_id,
-        latest_versions.tenant_id,
-        latest_versions.trace_id,
-        latest_versions.budget_id,
-        latest_versions.customer_id,
-        latest_versions.employee_id,
-        latest_versions.department,
-        latest_versions.workflow,
-        latest_versions.vendor,
-        latest_versions.model_requested,
-        latest_versions.model_used,
-        latest_versions.policy_result,
-        latest_versions.outcome,
-        latest_versions.receipt_status,
-        latest_versions.evidence_status,
-        latest_versions.privacy_mode,
-        latest_versions.prompt_fingerprint,
-        latest_versions.response_fingerprint,
-        latest_versions.labels_json,
-        latest_versions.version,
-        version_history.records_delivered,
-        latest_versions.input_tokens,
-        latest_versions.output_tokens,
-        latest_versions.cached_input_tokens,
-        latest_versions.cost_usd,
-        latest_versions.latency_ms,
-        latest_versions.attempt,
-        latest_versions.occurred_date,
-        latest_versions.occurred_at,
-        version_history.first_recorded_at,
-        latest_versions.recorded_at,
-        version_history.last_staged_at
-    from latest_versions
-    inner join version_history
-        on latest_versions.event_id = version_history.event_id
 
 )
 

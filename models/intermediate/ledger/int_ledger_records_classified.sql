@@ -6,13 +6,18 @@
       quarantined failed a contract check (see quarantine_reason)
     Of two deliveries of the same version, the first recorded (then first in file order) is kept.
 
+    Narrow on purpose: a record is identified by its source file and line, and its other fields
+    stay in staging. Copying every field of every record once more would cost more than all the
+    classification itself on a large ledger.
+
     Incremental: an event's records are classified again, all of them, when a record of it is
-    staged after this model's latest staged_at; newly staged quarantined records are added.
+    staged after this model's latest staged_at (delete+insert on event_id); newly staged
+    quarantined records are added.
 #}
 
 {{ config(
     materialized=p402_monitor.incremental_or_table(),
-    unique_key='record_id',
+    unique_key='event_id',
 ) }}
 
 with
@@ -34,33 +39,33 @@ records as (
 
 ),
 
-valid_records_ranked as (
-
-    select
-        record_id,
-        row_number() over (
-            partition by event_id, version
-            order by recorded_at, source_file, source_line
-        ) as delivery_number,
-        max(version) over (partition by event_id) as latest_version
-    from records
-    where not is_quarantined
-
-),
-
 classified as (
 
+    {#- One ordering serves both questions: within an event's valid records, highest version
+        first and each version's deliveries in the order they were recorded. The first row is
+        the latest version; a row with the same version as the row before it is a replay. -#}
+    {%- set in_delivery_order -%}
+        partition by event_id, is_quarantined
+        order by version desc, recorded_at, source_file, source_line
+    {%- endset %}
+
     select
-        records.*,
+        source_file,
+        source_line,
+        event_id,
+        tenant_id,
+        version,
+        cost_usd,
         case
-            when records.is_quarantined then 'quarantined'
-            when valid_records_ranked.delivery_number > 1 then 'replay'
-            when records.version < valid_records_ranked.latest_version then 'superseded'
+            when is_quarantined then 'quarantined'
+            when version = lag(version) over ({{ in_delivery_order }}) then 'replay'
+            when version < first_value(version) over ({{ in_delivery_order }}) then 'superseded'
             else 'latest'
-        end as record_class
+        end as record_class,
+        ledger_date,
+        recorded_at,
+        staged_at
     from records
-    left join valid_records_ranked
-        on records.record_id = valid_records_ranked.record_id
 
 )
 

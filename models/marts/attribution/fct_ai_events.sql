@@ -5,6 +5,9 @@
     taxonomy seeds add cost center, division and owning department; the event's own owner
     fields stay authoritative, and a department the taxonomy does not know maps to '(unmapped)'.
 
+    The event's fields are those of the record that carries its latest version, which
+    int_ledger_events_resolved points to by source file and line.
+
     Incremental: an event is rebuilt when it was resolved again after this model's latest
     last_staged_at.
 #}
@@ -22,6 +25,12 @@ events as (
     {%- if is_incremental() %}
         where last_staged_at > {{ p402_monitor.staged_watermark('last_staged_at') }}
     {%- endif %}
+
+),
+
+records as (
+
+    select * from {{ ref('stg_ledger__records') }}
 
 ),
 
@@ -52,36 +61,40 @@ price_book as (
 events_with_owners as (
 
     select
-        event_id,
-        tenant_id,
-        trace_id,
-        coalesce(employee_id, '(unattributed)') as employee_id,
-        coalesce(customer_id, '(none)') as customer_id,
-        coalesce(budget_id, '(none)') as budget_id,
-        coalesce(department, '(unattributed)') as department,
-        coalesce(workflow, '(unattributed)') as workflow,
-        vendor,
-        model_requested,
-        model_used,
-        coalesce(outcome, 'pending') as outcome,
-        policy_result,
-        receipt_status,
-        evidence_status,
-        privacy_mode,
-        version,
-        attempt,
-        input_tokens,
-        output_tokens,
-        cached_input_tokens,
-        latency_ms,
-        cost_usd,
-        department is not null as is_attributed,
-        occurred_date,
-        occurred_at,
-        first_recorded_at,
-        recorded_at,
-        last_staged_at
+        events.event_id,
+        records.tenant_id,
+        records.trace_id,
+        coalesce(records.employee_id, '(unattributed)') as employee_id,
+        coalesce(records.customer_id, '(none)') as customer_id,
+        coalesce(records.budget_id, '(none)') as budget_id,
+        coalesce(records.department, '(unattributed)') as department,
+        coalesce(records.workflow, '(unattributed)') as workflow,
+        records.vendor,
+        records.model_requested,
+        records.model_used,
+        coalesce(records.outcome, 'pending') as outcome,
+        records.policy_result,
+        records.receipt_status,
+        records.evidence_status,
+        records.privacy_mode,
+        events.version,
+        records.attempt,
+        records.input_tokens,
+        records.output_tokens,
+        records.cached_input_tokens,
+        records.latency_ms,
+        records.cost_usd,
+        records.department is not null as is_attributed,
+        records.occurred_date,
+        records.occurred_at,
+        events.first_recorded_at,
+        records.recorded_at,
+        events.last_staged_at
     from events
+    inner join records
+        on
+            events.source_file = records.source_file
+            and events.source_line = records.source_line
 
 ),
 

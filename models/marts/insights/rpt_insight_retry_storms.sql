@@ -15,18 +15,6 @@ with
 events as (
 
     select * from {{ ref('fct_ai_events') }}
-
-),
-
-attempts_ordered as (
-
-    select
-        *,
-        row_number() over (
-            partition by tenant_id, trace_id
-            order by coalesce(attempt, 1), occurred_at, event_id
-        ) as attempt_order
-    from events
     where trace_id is not null
 
 ),
@@ -38,19 +26,39 @@ traces as (
         trace_id,
         cast(count(*) as {{ dbt.type_bigint() }}) as attempts,
         cast(sum(cost_usd) as {{ p402_monitor.type_money() }}) as trace_cost_usd,
-        cast(
-            sum(case when attempt_order > 1 then cost_usd else 0 end)
-            as {{ p402_monitor.type_money() }}
-        ) as retry_cost_usd,
         max(occurred_at) as last_attempt_at
-    from attempts_ordered
+    from events
     group by 1, 2
+
+),
+
+storm_traces as (
+
+    select * from traces
+    where attempts > {{ min_attempts }}
+
+),
+
+storm_attempts_ordered as (
+
+    {#- Only the storms' events are ordered: a handful among millions, and ordering is costly. #}
+    select
+        events.*,
+        row_number() over (
+            partition by events.tenant_id, events.trace_id
+            order by coalesce(events.attempt, 1), events.occurred_at, events.event_id
+        ) as attempt_order
+    from events
+    inner join storm_traces
+        on
+            events.tenant_id = storm_traces.tenant_id
+            and events.trace_id = storm_traces.trace_id
 
 ),
 
 first_attempts as (
 
-    select * from attempts_ordered
+    select * from storm_attempts_ordered
     where attempt_order = 1
 
 ),
@@ -58,26 +66,26 @@ first_attempts as (
 final as (
 
     select
-        traces.tenant_id,
-        traces.trace_id,
+        storm_traces.tenant_id,
+        storm_traces.trace_id,
         first_attempts.employee_id,
         first_attempts.customer_id,
         first_attempts.department,
         first_attempts.workflow,
         first_attempts.vendor,
         first_attempts.model_used,
-        traces.attempts,
-        traces.retry_cost_usd,
-        traces.trace_cost_usd,
+        storm_traces.attempts,
+        cast(storm_traces.trace_cost_usd - first_attempts.cost_usd as {{ p402_monitor.type_money() }})
+            as retry_cost_usd,
+        storm_traces.trace_cost_usd,
         first_attempts.occurred_date,
         first_attempts.occurred_at as first_attempt_at,
-        traces.last_attempt_at
-    from traces
+        storm_traces.last_attempt_at
+    from storm_traces
     inner join first_attempts
         on
-            traces.tenant_id = first_attempts.tenant_id
-            and traces.trace_id = first_attempts.trace_id
-    where traces.attempts > {{ min_attempts }}
+            storm_traces.tenant_id = first_attempts.tenant_id
+            and storm_traces.trace_id = first_attempts.trace_id
 
 )
 

@@ -1,4 +1,7 @@
-{#- One row per quarantined record: why it failed and where to find it. Metadata only. Incremental. -#}
+{#-
+    One row per quarantined record the ledger held at `as_of`: why it failed and where to find
+    it. Metadata only. Incremental: adds the quarantined records staged since its last build.
+-#}
 
 {{ config(
     materialized=p402_monitor.incremental_or_table(),
@@ -7,11 +10,12 @@
 
 with
 
-classified_records as (
+records as (
 
-    select * from {{ ref('int_ledger_records_classified') }}
+    select * from {{ ref('stg_ledger__records') }}
+    where is_quarantined and {{ p402_monitor.as_of_filter('recorded_at') }}
     {%- if is_incremental() %}
-        where staged_at > {{ p402_monitor.staged_watermark() }}
+        and staged_at > {{ p402_monitor.staged_watermark() }}
     {%- endif %}
 
 ),
@@ -19,7 +23,8 @@ classified_records as (
 quarantined as (
 
     select
-        record_id,
+        {{ dbt.hash(dbt.concat(["source_file", "'#'", dbt.cast("source_line", dbt.type_string())])) }}
+            as record_id,
         event_id,
         coalesce(tenant_id, '(unknown)') as tenant_id,
         quarantine_reason,
@@ -31,8 +36,7 @@ quarantined as (
         recorded_at,
         occurred_at,
         staged_at
-    from classified_records
-    where record_class = 'quarantined'
+    from records
 
 )
 

@@ -4,7 +4,8 @@
     of reporter/contract.py QUARANTINE_REASONS; valid records have no reason.
     Only metadata is read: content fields never reach this model.
 
-    Incremental: a build stages only the records it has not staged before (by file and line).
+    Incremental: a build stages only the records it has not staged before (by file and line), and
+    appends them.
     A new record recorded more than `ledger_lookback_days` before the latest record already
     staged arrived too late to be applied incrementally: it is quarantined as `beyond_lookback`,
     so that it is counted and reported, until `build --full-refresh` applies it.
@@ -12,10 +13,13 @@
 
 {{ config(
     materialized=p402_monitor.incremental_or_table(),
-    unique_key='record_id',
+    incremental_strategy='append',
 ) }}
 
 {%- set source_relation = source('ledger', 'ledger_records') -%}
+{#- Nothing Monitor reports reads the fingerprints (they serve the meter's deduplication), and as
+    unique 64-digit hashes they would be the costliest columns to store: they stay in the ledger. -#}
+{%- set unstaged_fields = ['prompt_fingerprint', 'response_fingerprint'] -%}
 {%- set source_columns = adapter.get_columns_in_relation(source_relation) | map(attribute='name') | list
     if execute else [] -%}
 
@@ -47,7 +51,7 @@ trimmed as (
             cast(null as {{ dbt.type_bigint() }}) as source_file_bytes,
         {%- endif %}
         coalesce(is_malformed_json, false) as is_malformed_json,
-        {%- for field in p402_monitor.ledger_metadata_fields() %}
+        {%- for field in p402_monitor.ledger_metadata_fields() if field not in unstaged_fields %}
             nullif(trim({{ dbt.cast(field, dbt.type_string()) }}), '') as {{ field }}
             {%- if not loop.last %},{% endif %}
         {%- endfor %}
@@ -55,7 +59,7 @@ trimmed as (
 
 ),
 
-parsed as (
+parsed as {{ p402_monitor.materialized_cte() }} (
 
     select
         *,
@@ -143,8 +147,6 @@ renamed as (
 
     select
         -- ids
-        {{ dbt.hash(dbt.concat(["source_file", "'#'", dbt.cast("source_line", dbt.type_string())])) }}
-            as record_id,
         event_id,
         tenant_id,
         trace_id,
@@ -163,8 +165,6 @@ renamed as (
         receipt_status,
         evidence_status,
         privacy_mode,
-        prompt_fingerprint,
-        response_fingerprint,
         labels as labels_json,
         quarantine_reason,
         source_file,

@@ -1,0 +1,45 @@
+{#
+    What a generic data test reads. dbt's own version applies the test's `where` config; this one
+    also narrows the column tests of an incremental model to its latest batch: the rows whose
+    staged_at (or last_staged_at) is the model's latest. An incremental build writes only such
+    rows, and every row before them was tested by the build that wrote it, so a nightly build
+    tests what it changed instead of the whole history. A full refresh writes one batch: every
+    row is tested. Uniqueness still holds across batches, since a batch replaces the rows with
+    its keys (delete+insert).
+
+    Only the column tests below are narrowed: a test comparing a model with another, such as
+    cost_reconciles_with_fact, reads the whole model.
+#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- set batch_column = p402_monitor.latest_batch_column(relation) -%}
+    {%- set conditions = [] -%}
+    {%- if where -%}
+        {%- do conditions.append('(' ~ where ~ ')') -%}
+    {%- endif -%}
+    {%- if batch_column -%}
+        {%- do conditions.append(batch_column ~ ' = (select max(' ~ batch_column ~ ') from ' ~ relation ~ ')') -%}
+    {%- endif -%}
+    {%- if conditions -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') as dbt_subquery') -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The batch column of an incremental model that a column test of this node reads, or none. -#}
+{% macro latest_batch_column(relation) %}
+    {%- set narrowed_tests = ['not_null', 'unique', 'accepted_values', 'relationships', 'unique_combination'] -%}
+    {%- if not execute or model.resource_type != 'test' or model.test_metadata.name not in narrowed_tests -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.alias == relation.identifier
+        and node.schema == relation.schema and node.config.materialized == 'incremental' -%}
+        {%- for column in ['last_staged_at', 'staged_at'] if column in node.columns -%}
+            {{ return(column) }}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(none) }}
+{% endmacro %}

@@ -3,19 +3,36 @@
     events and cost_usd add up to the fact's. `fact_where` narrows the fact side to the events
     the report covers (e.g. 'is_fallback'); it cannot be called `where`, which dbt takes as the
     test's own config and applies to the report. Returns each tenant-day that differs.
+
+    Only the tenant-days the fact's latest batch touched are compared: those are the days a build
+    changed (all of them after a full refresh), and every other day was compared when it changed.
 -#}
 {% test cost_reconciles_with_fact(model, fact_where=none) %}
 
 with
 
+changed_tenant_days as (
+
+    select distinct
+        tenant_id,
+        occurred_date
+    from {{ ref('fct_ai_events') }}
+    where last_staged_at = (select max(last_staged_at) from {{ ref('fct_ai_events') }})
+
+),
+
 report_totals as (
 
     select
-        tenant_id,
-        occurred_date,
-        sum(events) as events,
-        sum(cost_usd) as cost_usd
-    from {{ model }}
+        report.tenant_id,
+        report.occurred_date,
+        sum(report.events) as events,
+        sum(report.cost_usd) as cost_usd
+    from {{ model }} as report
+    inner join changed_tenant_days
+        on
+            report.tenant_id = changed_tenant_days.tenant_id
+            and report.occurred_date = changed_tenant_days.occurred_date
     group by 1, 2
 
 ),
@@ -23,11 +40,15 @@ report_totals as (
 fact_totals as (
 
     select
-        tenant_id,
-        occurred_date,
+        fact.tenant_id,
+        fact.occurred_date,
         count(*) as events,
-        sum(cost_usd) as cost_usd
-    from {{ ref('fct_ai_events') }}
+        sum(fact.cost_usd) as cost_usd
+    from {{ ref('fct_ai_events') }} as fact
+    inner join changed_tenant_days
+        on
+            fact.tenant_id = changed_tenant_days.tenant_id
+            and fact.occurred_date = changed_tenant_days.occurred_date
     {%- if fact_where %}
     where {{ fact_where }}
     {%- endif %}

@@ -34,12 +34,14 @@
     {%- if not execute or model.resource_type != 'test' or model.test_metadata.name not in narrowed_tests -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- for node in graph.nodes.values()
-        if node.resource_type == 'model' and node.alias == relation.identifier
-        and node.schema == relation.schema and node.config.materialized == 'incremental' -%}
-        {%- for column in ['last_staged_at', 'staged_at'] if column in node.columns -%}
-            {{ return(column) }}
-        {%- endfor -%}
+    {%- for unique_id in model.depends_on.nodes if unique_id in graph.nodes -%}
+        {%- set node = graph.nodes[unique_id] -%}
+        {%- if node.resource_type == 'model' and node.alias == relation.identifier
+            and node.schema == relation.schema and node.config.materialized == 'incremental' -%}
+            {%- for column in ['last_staged_at', 'staged_at'] if column in node.columns -%}
+                {{ return(column) }}
+            {%- endfor -%}
+        {%- endif -%}
     {%- endfor -%}
     {{ return(none) }}
 {% endmacro %}

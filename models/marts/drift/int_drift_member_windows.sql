@@ -31,8 +31,13 @@ windows as (
 
 events_in_windows as (
 
+    {#- Read once per dimension: only the columns the dimensions and measures need. #}
+    {%- set columns = (['tenant_id', 'cost_usd', 'outcome']
+        + var('drift_dimensions') | map(attribute='column') | list) | unique | list %}
     select
-        events.*,
+        {%- for column in columns %}
+            events.{{ column }},
+        {%- endfor %}
         events.occurred_date between windows.baseline_from and windows.baseline_to as is_in_baseline,
         events.occurred_date between windows.current_from and windows.current_to as is_in_current
     from events

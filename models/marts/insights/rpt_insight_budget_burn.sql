@@ -21,7 +21,17 @@ with
 
 events as (
 
-    select * from {{ ref('fct_ai_events') }}
+    {#- Read twice below: only the columns they need, so that sharing them stays cheap. #}
+    select
+        tenant_id,
+        budget_id,
+        department,
+        occurred_month,
+        occurred_date,
+        policy_result,
+        is_blocked,
+        cost_usd
+    from {{ ref('fct_ai_events') }}
 
 ),
 

@@ -19,6 +19,20 @@ events as (
 
 ),
 
+trace_attempts as (
+
+    {#- The same events, only what counting a trace needs. A second import, not a second read of
+        `events`: DuckDB would otherwise copy every column of every event for the two readers. #}
+    select
+        tenant_id,
+        trace_id,
+        cost_usd,
+        occurred_at
+    from {{ ref('fct_ai_events') }}
+    where trace_id is not null
+
+),
+
 traces as (
 
     select
@@ -27,7 +41,7 @@ traces as (
         cast(count(*) as {{ dbt.type_bigint() }}) as attempts,
         cast(sum(cost_usd) as {{ p402_monitor.type_money() }}) as trace_cost_usd,
         max(occurred_at) as last_attempt_at
-    from events
+    from trace_attempts
     group by 1, 2
 
 ),

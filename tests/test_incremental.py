@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from conftest import build, ledger_record, query, write_ledger
+from reporter import dbt_invoke
 from reporter.generate import generate_ledger
 
 # Columns that say when or from which file a row was built, not what it holds.
@@ -122,3 +123,28 @@ def test_a_killed_build_rerun_gives_the_same_marts_as_a_clean_one(growing_ledger
     build(ledger, database)
     build(ledger, tmp_path / "clean.duckdb", "--full-refresh")
     assert_same_tables(database, tmp_path / "clean.duckdb")
+
+
+def test_an_incremental_build_tests_the_rows_it_wrote(growing_ledger, tmp_path):
+    """The column tests of an incremental model read its latest batch: a bad value there fails
+    them, while one in a batch an earlier build wrote (and tested) is not read again."""
+    last_day, ledger = growing_ledger
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    shutil.copytree(last_day, ledger / last_day.name)
+    build(ledger, database)
+    settings = dbt_invoke.BuildSettings(ledger=str(ledger), duckdb=str(database), quiet=True)
+
+    def spoil_one_event(batch: str) -> None:
+        with duckdb.connect(str(database)) as connection:
+            connection.execute(f"""
+                update main.fct_ai_events set outcome = 'misplaced'
+                where event_id = (
+                    select min(event_id) from main.fct_ai_events
+                    where last_staged_at {batch} (select max(last_staged_at) from main.fct_ai_events))""")
+
+    spoil_one_event("<")
+    dbt_invoke.invoke("test", settings, "--select", "fct_ai_events,test_name:accepted_values")
+    spoil_one_event("=")
+    with pytest.raises(dbt_invoke.BuildFailed, match="accepted_values_fct_ai_events_outcome"):
+        dbt_invoke.invoke("test", settings, "--select", "fct_ai_events,test_name:accepted_values")

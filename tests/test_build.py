@@ -13,7 +13,7 @@ from conftest import RESOLVED_EVENTS, build, query
 
 def test_build_with_unit_tests_runs_them_all_and_a_plain_build_runs_none(small_ledger, tmp_path):
     _, ledger, database = small_ledger
-    results = json.loads((database.parent / "target" / "run_results.json").read_text())["results"]
+    results = json.loads((database.parent / "run_results.json").read_text())["results"]
     unit_tests = [result for result in results if result["unique_id"].startswith("unit_test.")]
     assert len(unit_tests) >= 20
     assert all(result["status"] == "pass" for result in unit_tests)

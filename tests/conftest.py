@@ -67,6 +67,15 @@ def reference_build(folder: Path, **ledger):
     return summary, profiles
 
 
+def assert_whole_build_passed(results) -> None:
+    """Every kind of node ran (seeds, models, data and unit tests) and every one passed."""
+    kinds = {}
+    for result in results.results:
+        kinds.setdefault(result.node.resource_type, []).append(str(result.status))
+    assert {"model", "seed", "test", "unit_test"} <= set(kinds)
+    assert all(status in ("success", "pass") for statuses in kinds.values() for status in statuses)
+
+
 def write_ledger(folder: Path, records) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "part-0000.jsonl").write_text(

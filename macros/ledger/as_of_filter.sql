@@ -26,3 +26,13 @@
 {% macro staged_watermark(column='staged_at') -%}
     coalesce((select max({{ column }}) from {{ this }}), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }}))
 {%- endmacro %}
+
+
+{#-
+    True for the rows of `relation` in its latest batch: those whose `column` (staged_at or
+    last_staged_at) is the latest, which are the rows the last build wrote (all rows after a
+    full refresh).
+-#}
+{% macro in_latest_batch(column, relation) -%}
+    {{ column }} = (select max({{ column }}) from {{ relation }})
+{%- endmacro %}

@@ -18,7 +18,7 @@
         {%- do conditions.append('(' ~ where ~ ')') -%}
     {%- endif -%}
     {%- if batch_column -%}
-        {%- do conditions.append(batch_column ~ ' = (select max(' ~ batch_column ~ ') from ' ~ relation ~ ')') -%}
+        {%- do conditions.append(p402_monitor.in_latest_batch(batch_column, relation)) -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') as dbt_subquery') -%}

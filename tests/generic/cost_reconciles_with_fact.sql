@@ -17,7 +17,7 @@ changed_tenant_days as (
         tenant_id,
         occurred_date
     from {{ ref('fct_ai_events') }}
-    where last_staged_at = (select max(last_staged_at) from {{ ref('fct_ai_events') }})
+    where {{ p402_monitor.in_latest_batch('last_staged_at', ref('fct_ai_events')) }}
 
 ),
 

@@ -135,16 +135,19 @@ def test_an_incremental_build_tests_the_rows_it_wrote(growing_ledger, tmp_path):
     build(ledger, database)
     settings = dbt_invoke.BuildSettings(ledger=str(ledger), duckdb=str(database), quiet=True)
 
-    def spoil_one_event(batch: str) -> None:
+    def spoil_one_event(change: str, batch: str) -> None:
         with duckdb.connect(str(database)) as connection:
             connection.execute(f"""
-                update main.fct_ai_events set outcome = 'misplaced'
+                update main.fct_ai_events set {change}
                 where event_id = (
                     select min(event_id) from main.fct_ai_events
                     where last_staged_at {batch} (select max(last_staged_at) from main.fct_ai_events))""")
 
-    spoil_one_event("<")
-    dbt_invoke.invoke("test", settings, "--select", "fct_ai_events,test_name:accepted_values")
-    spoil_one_event("=")
-    with pytest.raises(dbt_invoke.BuildFailed, match="accepted_values_fct_ai_events_outcome"):
-        dbt_invoke.invoke("test", settings, "--select", "fct_ai_events,test_name:accepted_values")
+    for change, test_name in (("outcome = 'misplaced'", "accepted_values"),
+                              ("department = null", "not_null_columns")):
+        selection = ["--select", f"fct_ai_events,test_name:{test_name}"]
+        spoil_one_event(change, "<")
+        dbt_invoke.invoke("test", settings, *selection)
+        spoil_one_event(change, "=")
+        with pytest.raises(dbt_invoke.BuildFailed, match=f"{test_name}_fct_ai_events"):
+            dbt_invoke.invoke("test", settings, *selection)

@@ -151,3 +151,17 @@ def test_an_incremental_build_tests_the_rows_it_wrote(growing_ledger, tmp_path):
         spoil_one_event(change, "=")
         with pytest.raises(dbt_invoke.BuildFailed, match=f"{test_name}_fct_ai_events"):
             dbt_invoke.invoke("test", settings, *selection)
+
+
+def test_changing_the_drift_dimensions_rebuilds_every_drift_day(growing_ledger, tmp_path):
+    """The drift member days hold one set of dimensions: an incremental build with another
+    `drift_dimensions` var rebuilds them all, as a full refresh would."""
+    _, ledger = growing_ledger
+    database = tmp_path / "incremental.duckdb"
+    build(ledger, database)
+    fewer_dimensions = "{drift_dimensions: [{name: vendor, column: vendor}, {name: budget, column: budget_id}]}"
+    build(ledger, database, "--vars", fewer_dimensions)
+    held = query(database, "select distinct dimension_name from main.int_drift_member_days order by 1")
+    assert held == [("budget",), ("vendor",)]
+    build(ledger, tmp_path / "full_refresh.duckdb", "--vars", fewer_dimensions, "--full-refresh")
+    assert_same_tables(database, tmp_path / "full_refresh.duckdb")

@@ -24,19 +24,38 @@
 
 
 {#-
-    For an incremental daily report: keep only the events of the tenant-days that an event
-    staged after the report's latest last_staged_at touched. Each such tenant-day is then
-    rebuilt whole (the reports are keyed on tenant and day), so a changed owner or outcome moves
-    between rows correctly.
+    For an incremental daily report: keep only the events of the tenant-days changed after the
+    report's latest last_staged_at (int_ledger_tenant_day_changes: where changed events are and
+    where they were). Each such tenant-day is rebuilt whole (the reports are keyed on tenant and
+    day), so a changed owner or outcome moves between rows correctly.
 -#}
 {% macro only_changed_tenant_days() -%}
+    {#- Outside the condition, so that dbt sees the dependency when it parses the model. -#}
+    {%- set changes = ref('int_ledger_tenant_day_changes') -%}
     {%- if is_incremental() -%}
-        where (tenant_id, occurred_date) in (
-            select changed.tenant_id, changed.occurred_date
-            from {{ ref('fct_ai_events') }} as changed
-            where changed.last_staged_at > {{ p402_monitor.staged_watermark('last_staged_at') }}
-        )
+        where (tenant_id, occurred_date) in ({{ p402_monitor.changed_tenant_days() }})
     {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    A pre-hook of the same reports: delete the tenant-days the build will rebuild. A tenant-day
+    an event left may have no event any more, and so no row to replace the old one with.
+    It runs in the model's transaction, so a killed build deletes nothing. Only a model keyed on
+    tenant and day is touched (the attribution folder's fct_ai_events is keyed on the event).
+-#}
+{% macro delete_changed_tenant_days() -%}
+    {%- if is_incremental() and config.get('unique_key') == ['tenant_id', 'occurred_date'] -%}
+        delete from {{ this }}
+        where (tenant_id, occurred_date) in ({{ p402_monitor.changed_tenant_days() }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro changed_tenant_days() -%}
+    select changed.tenant_id, changed.occurred_date
+    from {{ ref('int_ledger_tenant_day_changes') }} as changed
+    where changed.last_staged_at > {{ p402_monitor.staged_watermark('last_staged_at') }}
 {%- endmacro %}
 
 

@@ -4,8 +4,8 @@
     the report covers (e.g. 'is_fallback'); it cannot be called `where`, which dbt takes as the
     test's own config and applies to the report. Returns each tenant-day that differs.
 
-    Only the tenant-days the fact's latest batch touched are compared: those are the days a build
-    changed (all of them after a full refresh), and every other day was compared when it changed.
+    Only the tenant-days the latest build changed are compared (int_ledger_tenant_day_changes:
+    all of them after a full refresh); every other day was compared when it changed.
 -#}
 {% test cost_reconciles_with_fact(model, fact_where=none) %}
 
@@ -16,8 +16,8 @@ changed_tenant_days as (
     select distinct
         tenant_id,
         occurred_date
-    from {{ ref('fct_ai_events') }}
-    where {{ p402_monitor.in_latest_batch('last_staged_at', ref('fct_ai_events')) }}
+    from {{ ref('int_ledger_tenant_day_changes') }}
+    where {{ p402_monitor.in_latest_batch('last_staged_at', ref('int_ledger_tenant_day_changes')) }}
 
 ),
 

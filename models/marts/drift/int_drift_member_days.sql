@@ -13,6 +13,7 @@
 {{ config(
     materialized=p402_monitor.incremental_or_table(),
     unique_key=['tenant_id', 'occurred_date'],
+    pre_hook="{{ p402_monitor.delete_changed_tenant_days() }}",
 ) }}
 
 {%- set bigint = dbt.type_bigint() %}

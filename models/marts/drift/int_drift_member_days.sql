@@ -5,16 +5,10 @@
     the member '(missing)'. The drift windows add these days up, so that a nightly build
     aggregates the days new records touched instead of every event of both windows.
 
-    Incremental, like the daily reports: the tenant-days that an event staged after this model's
-    latest last_staged_at touched are rebuilt whole. When the `drift_dimensions` var no longer
-    names the dimensions the model holds, every tenant-day is rebuilt.
+    Incremental per tenant-day like the daily reports (dbt_project.yml): the tenant-days changed
+    after this model's latest last_staged_at are rebuilt whole. When the `drift_dimensions` var
+    no longer names the dimensions the model holds, every tenant-day is rebuilt.
 #}
-
-{{ config(
-    materialized=p402_monitor.incremental_or_table(),
-    unique_key=['tenant_id', 'occurred_date'],
-    pre_hook="{{ p402_monitor.delete_changed_tenant_days() }}",
-) }}
 
 {%- set bigint = dbt.type_bigint() %}
 {%- set dimension_names = var('drift_dimensions') | map(attribute='name') | list %}

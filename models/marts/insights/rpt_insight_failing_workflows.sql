@@ -7,6 +7,7 @@
         wasted_spend_usd = cost of events whose outcome is failed, rejected or escalated,
     that is spend on calls that produced no accepted or revised result. Pending events are not
     counted as waste: their outcome is not known yet.
+    Incremental per tenant-day, like the daily reports (dbt_project.yml).
 -#}
 
 {%- set money = p402_monitor.type_money() %}
@@ -18,6 +19,7 @@ with
 events as (
 
     select * from {{ ref('fct_ai_events') }}
+    {{ p402_monitor.only_changed_tenant_days() }}
 
 ),
 
@@ -38,7 +40,8 @@ workflow_daily as (
         {{ p402_monitor.count_where(wasted_outcomes) }} as wasted_events,
         cast(sum(case when {{ wasted_outcomes }} then cost_usd else 0 end) as {{ money }})
             as wasted_spend_usd,
-        cast(sum(cost_usd) as {{ money }}) as cost_usd
+        cast(sum(cost_usd) as {{ money }}) as cost_usd,
+        max(last_staged_at) as last_staged_at
     from events
     group by 1, 2, 3, 4, 5, 6
 
@@ -64,7 +67,8 @@ final as (
         cast(rejected as {{ ratio }}) / nullif(known_outcomes, 0) as rejection_rate,
         wasted_spend_usd,
         cost_usd,
-        occurred_date
+        occurred_date,
+        last_staged_at
     from workflow_daily
 
 )

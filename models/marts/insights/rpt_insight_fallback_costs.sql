@@ -6,6 +6,7 @@
         list_cost_difference_usd = used_model_list_cost_usd - requested_model_list_cost_usd
     cover priced events only (null when none is), and unpriced_events counts the others. A
     positive difference means the fallback cost more at list price than the request would have.
+    Incremental per tenant-day, like the daily reports (dbt_project.yml).
 -#}
 
 {%- set money = p402_monitor.type_money() %}
@@ -16,6 +17,7 @@ with
 events as (
 
     select * from {{ ref('fct_ai_events') }}
+    {{ p402_monitor.only_changed_tenant_days() }}
 
 ),
 
@@ -35,7 +37,8 @@ fallback_daily as (
         cast(sum(case when {{ is_priced }} then requested_model_list_cost_usd end) as {{ money }})
             as requested_model_list_cost_usd,
         cast(sum(case when {{ is_priced }} then list_cost_usd end) as {{ money }})
-            as used_model_list_cost_usd
+            as used_model_list_cost_usd,
+        max(last_staged_at) as last_staged_at
     from events
     where is_fallback
     group by 1, 2, 3, 4, 5, 6, 7
@@ -58,7 +61,8 @@ final as (
         used_model_list_cost_usd,
         cast(used_model_list_cost_usd - requested_model_list_cost_usd as {{ money }})
             as list_cost_difference_usd,
-        occurred_date
+        occurred_date,
+        last_staged_at
     from fallback_daily
 
 )

@@ -55,7 +55,7 @@
 {% macro changed_tenant_days() -%}
     select changed.tenant_id, changed.occurred_date
     from {{ ref('int_ledger_tenant_day_changes') }} as changed
-    where changed.last_staged_at > {{ p402_monitor.staged_watermark('last_staged_at') }}
+    where changed.changed_at > {{ p402_monitor.staged_watermark('last_staged_at') }}
 {%- endmacro %}
 
 

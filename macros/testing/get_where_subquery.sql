@@ -1,10 +1,10 @@
 {#
     What a generic data test reads. dbt's own version applies the test's `where` config; this one
     also narrows the column tests of an incremental model to its latest batch: the rows whose
-    staged_at (or last_staged_at) is the model's latest. An incremental build writes only such
-    rows, and every row before them was tested by the build that wrote it, so a nightly build
-    tests what it changed instead of the whole history. A full refresh writes one batch: every
-    row is tested. Uniqueness still holds across batches, since a batch replaces the rows with
+    classified_at, last_staged_at or staged_at (the first the model has) is the model's latest.
+    An incremental build writes only such rows, and every row before them was tested by the
+    build that wrote it, so a nightly build tests what it changed instead of the whole history.
+    A full refresh writes one batch: every row is tested. Uniqueness still holds across batches, since a batch replaces the rows with
     its keys (delete+insert).
 
     Only the column tests below are narrowed: a test comparing a model with another, such as
@@ -39,7 +39,7 @@
         {%- set node = graph.nodes[unique_id] -%}
         {%- if node.resource_type == 'model' and node.alias == relation.identifier
             and node.schema == relation.schema and node.config.materialized == 'incremental' -%}
-            {%- for column in ['last_staged_at', 'staged_at'] if column in node.columns -%}
+            {%- for column in ['classified_at', 'last_staged_at', 'staged_at'] if column in node.columns -%}
                 {{ return(column) }}
             {%- endfor -%}
         {%- endif -%}

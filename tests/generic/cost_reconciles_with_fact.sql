@@ -17,7 +17,7 @@ changed_tenant_days as (
         tenant_id,
         occurred_date
     from {{ ref('int_ledger_tenant_day_changes') }}
-    where {{ p402_monitor.in_latest_batch('last_staged_at', ref('int_ledger_tenant_day_changes')) }}
+    where {{ p402_monitor.in_latest_batch('changed_at', ref('int_ledger_tenant_day_changes')) }}
 
 ),
 

@@ -12,7 +12,9 @@
 
     Incremental: an event's records are classified again, all of them, when a record of it is
     staged after this model's latest staged_at (delete+insert on event_id); newly staged
-    quarantined records are added.
+    quarantined records are added. classified_at says which build last classified a record, so
+    the records of the events a build changed are those it classified (see
+    int_ledger_tenant_day_changes).
 #}
 
 {{ config(
@@ -64,7 +66,8 @@ classified as (
         end as record_class,
         ledger_date,
         recorded_at,
-        staged_at
+        staged_at,
+        {{ p402_monitor.build_started_at() }} as classified_at
     from records
 
 )

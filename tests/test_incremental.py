@@ -18,7 +18,7 @@ from reporter import dbt_invoke
 from reporter.generate import generate_ledger
 
 # Columns that say when or from which file a row was built, not what it holds.
-BOOKKEEPING = {"staged_at", "last_staged_at", "classified_at", "source_file_bytes"}
+BOOKKEEPING = {"staged_at", "last_staged_at", "classified_at", "last_classified_at", "source_file_bytes"}
 # The log of the tenant-days each build changed: its rows are the builds' history by design.
 BUILD_LOG = "main_intermediate.int_ledger_tenant_day_changes"
 

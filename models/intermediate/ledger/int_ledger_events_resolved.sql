@@ -3,8 +3,9 @@
     how many records delivered it, and when it was first recorded and last staged. The latest
     record's fields are joined from staging by fct_ai_events.
 
-    Incremental: an event is resolved again when one of its records was classified with a
-    staged_at after this model's latest last_staged_at.
+    Incremental: an event is resolved again when its records were classified after this model's
+    latest last_classified_at. A build that classifies an event classifies all of its records,
+    so they are all read, without looking the event up in the whole classification.
 -#}
 
 {{ config(
@@ -19,11 +20,7 @@ classified_records as (
     select * from {{ ref('int_ledger_records_classified') }}
     where record_class <> 'quarantined'
     {%- if is_incremental() %}
-        and event_id in (
-            select newly_classified.event_id
-            from {{ ref('int_ledger_records_classified') }} as newly_classified
-            where newly_classified.staged_at > {{ p402_monitor.staged_watermark('last_staged_at') }}
-        )
+        and classified_at > {{ p402_monitor.staged_watermark('last_classified_at') }}
     {%- endif %}
 
 ),
@@ -39,7 +36,8 @@ resolved as (
         max(version) as version,
         count(*) as records_delivered,
         min(recorded_at) as first_recorded_at,
-        max(staged_at) as last_staged_at
+        max(staged_at) as last_staged_at,
+        max(classified_at) as last_classified_at
     from classified_records
     group by event_id
 

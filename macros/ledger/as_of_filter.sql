@@ -29,9 +29,9 @@
 
 
 {#-
-    True for the rows of `relation` in its latest batch: those whose `column` (staged_at or
-    last_staged_at) is the latest, which are the rows the last build wrote (all rows after a
-    full refresh).
+    True for the rows of `relation` in its latest batch: those whose batch `column` (staged_at,
+    last_staged_at, classified_at or changed_at) is the latest, which are the rows the last build
+    wrote (all rows after a full refresh).
 -#}
 {% macro in_latest_batch(column, relation) -%}
     {{ column }} = (select max({{ column }}) from {{ relation }})

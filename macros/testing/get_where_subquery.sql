@@ -4,8 +4,8 @@
     classified_at, last_staged_at or staged_at (the first the model has) is the model's latest.
     An incremental build writes only such rows, and every row before them was tested by the
     build that wrote it, so a nightly build tests what it changed instead of the whole history.
-    A full refresh writes one batch: every row is tested. Uniqueness still holds across batches, since a batch replaces the rows with
-    its keys (delete+insert).
+    A full refresh writes one batch: every row is tested. Uniqueness still holds across batches,
+    since a batch replaces the rows with its keys (delete+insert).
 
     Only the column tests below are narrowed: a test comparing a model with another, such as
     cost_reconciles_with_fact, reads the whole model.

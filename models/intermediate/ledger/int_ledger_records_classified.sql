@@ -7,7 +7,8 @@
     Of two deliveries of the same version, the first recorded (then first in file order) is kept.
 
     Narrow on purpose: a record is identified by its source file and line, and its other fields
-    stay in staging. Copying every field of every record once more would cost more than all the
+    stay in staging (trace_id is kept so that the retry insights can find the traces a build
+    changed). Copying every field of every record once more would cost more than all the
     classification itself on a large ledger.
 
     Incremental: an event's records are classified again, all of them, when a record of it is
@@ -56,6 +57,7 @@ classified as (
         source_line,
         event_id,
         tenant_id,
+        trace_id,
         version,
         cost_usd,
         case

@@ -1,0 +1,35 @@
+{#-
+    For int_insight_retried_traces: keep only the events of the traces changed after the model's
+    latest last_staged_at. A changed event's records are all classified again with it, each
+    with the trace_id its version carried, so the list holds the trace an event is in now and
+    every trace it was in before: both are rebuilt whole.
+-#}
+{% macro only_changed_traces() -%}
+    {#- Outside the condition, so that dbt sees the dependency when it parses the model. -#}
+    {%- set classified = ref('int_ledger_records_classified') -%}
+    {%- if is_incremental() -%}
+        and (tenant_id, trace_id) in ({{ p402_monitor.changed_traces() }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Its pre-hook: delete the traces the build will rebuild, since a trace left with a single
+    attempt (or none) gets no row to replace its old one. Same transaction as the model.
+-#}
+{% macro delete_changed_traces() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where (tenant_id, trace_id) in ({{ p402_monitor.changed_traces() }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro changed_traces() -%}
+    select changed.tenant_id, changed.trace_id
+    from {{ ref('int_ledger_records_classified') }} as changed
+    where
+        changed.classified_at > {{ p402_monitor.staged_watermark('last_staged_at') }}
+        and changed.record_class <> 'quarantined'
+        and changed.trace_id is not null
+{%- endmacro %}

@@ -5,6 +5,9 @@
         retry_cost_share = retry_cost_usd / cost_usd   (null when the hour cost nothing).
 -#}
 
+{#- A view: a filter over int_insight_workflow_hours, which holds what a build computes. -#}
+{{ config(materialized='view') }}
+
 {%- set min_events = p402_monitor.insight_threshold('retry_spike_min_events', 'count') %}
 {%- set min_share = p402_monitor.insight_threshold('retry_spike_share', 'share') %}
 {%- set ratio = p402_monitor.type_ratio() %}

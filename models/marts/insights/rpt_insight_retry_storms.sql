@@ -3,6 +3,9 @@
     `retry_storm_min_attempts` (default 3), one row per tenant and trace.
 -#}
 
+{#- A view: a filter over int_insight_retried_traces, which holds what a build computes. -#}
+{{ config(materialized='view') }}
+
 {%- set min_attempts = p402_monitor.insight_threshold('retry_storm_min_attempts', 'count') %}
 
 with

@@ -173,13 +173,20 @@ def test_changing_the_drift_dimensions_rebuilds_every_drift_day(growing_ledger, 
 
 def test_a_late_version_that_moves_an_event_leaves_nothing_behind(growing_ledger, tmp_path):
     """A later version may move an event to another day, owner or trace: every report drops it
-    where it was, even from a tenant-day it leaves empty, and counts it where it now is."""
+    where it was, even from a tenant-day it leaves empty, and counts it where it now is. The
+    trace it leaves is no longer retried; the trace it joins now is."""
     _, ledger = growing_ledger
     database = tmp_path / "incremental.duckdb"
     first = ledger_record("evt_moving", "2026-10-05T10:00:00Z", tenant_id="tnt_solo", department="sales",
-                          workflow="lead-scoring", trace_id="trc_first", attempt=1, outcome="failed")
-    write_ledger(ledger / "moving-1", [first])
+                          workflow="lead-scoring", trace_id="trc_first", attempt=2, outcome="failed")
+    first_attempt = ledger_record("evt_staying", "2026-10-05T09:59:00Z", tenant_id="tnt_solo",
+                                  trace_id="trc_first", attempt=1)
+    waiting = ledger_record("evt_waiting", "2026-10-06T08:59:00Z", tenant_id="tnt_solo",
+                            trace_id="trc_second", attempt=1)
+    write_ledger(ledger / "moving-1", [first_attempt, first, waiting])
     build(ledger, database)
+    retried_traces = "select trace_id, attempts from main.int_insight_retried_traces where tenant_id = 'tnt_solo'"
+    assert query(database, retried_traces) == [("trc_first", 2)]
     moved = {**first, "version": 2, "recorded_at": "2026-11-27T13:00:00Z", "occurred_at": "2026-10-06T09:00:00Z",
              "department": "support", "workflow": "ticket-summarization", "trace_id": "trc_second",
              "outcome": "accepted"}
@@ -187,5 +194,6 @@ def test_a_late_version_that_moves_an_event_leaves_nothing_behind(growing_ledger
     build(ledger, database)
     assert query(database, "select occurred_date, department from main.fct_ai_events where event_id = 'evt_moving'") \
         == [(date(2026, 10, 6), "support")]
+    assert query(database, retried_traces) == [("trc_second", 2)]
     build(ledger, tmp_path / "full_refresh.duckdb", "--full-refresh")
     assert_same_tables(database, tmp_path / "full_refresh.duckdb")

@@ -42,7 +42,7 @@ records_read as (
 
 classified_records as (
 
-    {#- The classification applied the same as_of filter: repeating it only names the records. #}
+    {#- The classification holds only records as of `as_of` already: the filter keeps nothing out. #}
     select * from {{ ref('int_ledger_records_classified') }}
     where {{ p402_monitor.as_of_filter('recorded_at') }}
     {{ only_changed_days }}

@@ -25,6 +25,17 @@ def test_build_with_unit_tests_runs_them_all_and_a_plain_build_runs_none(small_l
     assert [result for result in results if result["unique_id"].startswith("test.")]
 
 
+def test_unit_test_names_fit_a_postgresql_relation_name(small_ledger):
+    """dbt names a unit test's relation after the test, and PostgreSQL cuts names at 63 bytes:
+    a longer name fails only on PostgreSQL, so it is caught here on DuckDB."""
+    _, _, database = small_ledger
+    results = json.loads((database.parent / "run_results.json").read_text())["results"]
+    names = [result["unique_id"].rsplit(".", 1)[-1] for result in results
+             if result["unique_id"].startswith("unit_test.")]
+    assert names
+    assert [name for name in names if len(name.encode()) > 63] == []
+
+
 def test_every_record_read_is_counted_once(small_ledger):
     summary, _, database = small_ledger
     (read, latest, superseded, replays, quarantined), = query(database, """

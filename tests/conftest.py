@@ -17,6 +17,13 @@ from reporter.generate import generate_ledger
 from reporter.semantic import target_dir
 
 
+# Columns that say when or from which file a row was built, not what it holds: an incremental
+# build and a full refresh of the same ledger differ there and only there.
+BOOKKEEPING = {"staged_at", "last_staged_at", "classified_at", "last_classified_at", "source_file_bytes"}
+# The log of the tenant-days each build changed: its rows are the builds' history by design.
+BUILD_LOG = "int_ledger_tenant_day_changes"
+
+
 def run_cli(*arguments: str):
     """Invoke the CLI in-process, as a user would from the shell."""
     return CliRunner().invoke(cli, [str(argument) for argument in arguments], catch_exceptions=False)

@@ -13,14 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import build, ledger_record, query, write_ledger
+from conftest import BOOKKEEPING, BUILD_LOG, build, ledger_record, query, write_ledger
 from reporter import dbt_invoke
 from reporter.generate import generate_ledger
-
-# Columns that say when or from which file a row was built, not what it holds.
-BOOKKEEPING = {"staged_at", "last_staged_at", "classified_at", "last_classified_at", "source_file_bytes"}
-# The log of the tenant-days each build changed: its rows are the builds' history by design.
-BUILD_LOG = "main_intermediate.int_ledger_tenant_day_changes"
 
 
 def every_table(database: Path) -> dict[str, list]:
@@ -30,7 +25,7 @@ def every_table(database: Path) -> dict[str, list]:
             "select schema_name, table_name from duckdb_tables() order by 1, 2").fetchall()
         contents = {}
         for schema, table in tables:
-            if f"{schema}.{table}" == BUILD_LOG:
+            if table == BUILD_LOG:
                 continue
             columns = [row[0] for row in connection.execute(f'describe "{schema}"."{table}"').fetchall()
                        if row[0] not in BOOKKEEPING]

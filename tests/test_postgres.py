@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -16,8 +17,8 @@ if not os.environ.get("P402_PG_HOST"):
     pytest.skip('no PostgreSQL server: run eval "$(scripts/postgres-server.sh start)" to test on one',
                 allow_module_level=True)
 
-from ledger_loader import connect_as_meter, load_ledger  # noqa: E402  (needs psycopg2)
-from conftest import assert_whole_build_passed, reference_build  # noqa: E402
+from ledger_loader import FIELDS, connect_as_meter, load_ledger  # noqa: E402  (needs psycopg2)
+from conftest import BOOKKEEPING, BUILD_LOG, assert_whole_build_passed, reference_build  # noqa: E402
 from reporter import breakdown, dbt_invoke, drift  # noqa: E402
 from reporter.output import to_csv  # noqa: E402
 from reporter.semantic import SemanticLayer  # noqa: E402
@@ -29,6 +30,16 @@ BREAKDOWNS = [("department", "model_used"), ("day",), ("week", "vendor"), ("mont
               ("customer", "receipt_status", "evidence_status")]
 DRIFT_DIMENSIONS = ["department", "workflow", "model_used", "customer", "outcome"]
 RATIOS = ("acceptance_rate", "cost_per_event", "fallback_rate", "verified_receipt_share")
+
+
+def build_on_postgres(both_engines, **settings):
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("DBT_TARGET_PATH", str(both_engines["folder"] / "postgres_target"))
+        environment.delenv("P402_LEDGER_PATH", raising=False)
+        return dbt_invoke.build(dbt_invoke.BuildSettings(
+            profiles_dir=str(both_engines["profiles"]), target="postgres", quiet=True,
+            extra_vars={"ledger_schema": LEDGER_SCHEMA, "ledger_table": LEDGER_TABLE}, **settings,
+        ))
 
 
 def ledger_fingerprint() -> tuple:
@@ -50,18 +61,10 @@ def both_engines(tmp_path_factory):
         loaded = load_ledger(folder / "monitor.duckdb", connection, LEDGER_SCHEMA, LEDGER_TABLE,
                              reader_role=os.environ["P402_PG_USER"])
     assert loaded == summary.records_written
-    before = ledger_fingerprint()
-    with pytest.MonkeyPatch.context() as environment:
-        environment.setenv("DBT_TARGET_PATH", str(folder / "postgres_target"))
-        environment.delenv("P402_LEDGER_PATH", raising=False)
-        results = dbt_invoke.build(dbt_invoke.BuildSettings(
-            profiles_dir=str(profiles), target="postgres", quiet=True, unit_tests=True,
-            extra_vars={"ledger_schema": LEDGER_SCHEMA, "ledger_table": LEDGER_TABLE},
-        ))
-    return {
-        "summary": summary, "folder": folder, "profiles": profiles, "results": results,
-        "ledger_before": before, "ledger_after": ledger_fingerprint(),
-    }
+    engines = {"summary": summary, "folder": folder, "profiles": profiles, "ledger_before": ledger_fingerprint()}
+    engines["results"] = build_on_postgres(engines, unit_tests=True)
+    engines["ledger_after"] = ledger_fingerprint()
+    return engines
 
 
 def open_engine(both_engines, engine):
@@ -166,3 +169,72 @@ def test_monitor_objects_are_only_in_its_own_schemas(both_engines):
     assert {schema for schema, in functions} <= MONITOR_SCHEMAS
     assert ledger_schema == [(LEDGER_TABLE,)]
     assert can_write == (False,)
+
+
+def every_postgres_table(both_engines) -> dict[str, list]:
+    """Every table Monitor built on PostgreSQL, rows sorted, without bookkeeping columns."""
+    contents = {}
+    with open_engine(both_engines, "postgres") as warehouse:
+        _, tables = warehouse.query("""
+            select table_schema, table_name from information_schema.tables
+            where table_type = 'BASE TABLE' and table_schema like 'p402_monitor%'
+        """)
+        for schema, table in tables:
+            if table == BUILD_LOG:
+                continue
+            _, columns = warehouse.query(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
+                " order by ordinal_position", [schema, table])
+            kept = ", ".join(column for column, in columns if column not in BOOKKEEPING)
+            _, rows = warehouse.query(f'select {kept} from "{schema}"."{table}"')
+            contents[f"{schema}.{table}"] = sorted(rows, key=lambda row: [(value is None, str(value)) for value in row])
+    return contents
+
+
+def test_an_incremental_build_on_postgres_equals_a_full_refresh(both_engines):
+    """Last in this module, because it adds records to the meter's table (as the meter would): a
+    late version of one event and a replay of another's latest record. The incremental build
+    applies them, and gives the same tables as a full refresh of the same ledger."""
+    with open_engine(both_engines, "postgres") as warehouse:
+        _, latest_records = warehouse.query("""
+            select events.event_id, events.records_delivered, events.source_file, events.source_line
+            from p402_monitor_intermediate.int_ledger_events_resolved as events
+            inner join p402_monitor.fct_ai_events as facts on events.event_id = facts.event_id
+            where facts.outcome <> 'rejected'
+            order by events.event_id
+            limit 2
+        """)
+        _, ((newest,),) = warehouse.query("select max(recorded_at) from p402_monitor.fct_ai_events")
+    (late_event, _, *late_record), (replayed_event, delivered_before, *replayed_record) = latest_records
+    arrivals = [
+        (late_record, "version = (version::int + 1)::text, outcome = 'rejected', cost_usd = '1.234567891'"),
+        (replayed_record, "event_id = event_id"),
+    ]
+    with connect_as_meter() as connection, connection.cursor() as cursor:
+        for line, ((source_file, source_line), changes) in enumerate(arrivals, start=1):
+            # Recorded now, so that the lookback applies them.
+            cursor.execute(f"""
+                create temporary table arriving on commit drop as
+                select {", ".join(FIELDS)} from {LEDGER_SCHEMA}.{LEDGER_TABLE}
+                where source_file = %s and source_line = %s;
+                update arriving set {changes}, recorded_at = %s;
+                insert into {LEDGER_SCHEMA}.{LEDGER_TABLE} (source_file, source_line, is_malformed_json, {", ".join(FIELDS)})
+                select 'late-arrivals.jsonl', {line}, false, {", ".join(FIELDS)} from arriving;
+            """, [source_file, source_line, newest.isoformat() + "Z"])
+            connection.commit()
+
+    incremental = build_on_postgres(both_engines)
+    assert all(str(result.status) in ("success", "pass") for result in incremental.results)
+    after_incremental = every_postgres_table(both_engines)
+    with open_engine(both_engines, "postgres") as warehouse:
+        _, late = warehouse.query(
+            "select outcome, cost_usd from p402_monitor.fct_ai_events where event_id = ?", [late_event])
+        _, replayed = warehouse.query(
+            "select records_delivered from p402_monitor_intermediate.int_ledger_events_resolved where event_id = ?",
+            [replayed_event])
+    assert late == [("rejected", Decimal("1.234567891"))]
+    assert replayed == [(delivered_before + 1,)]
+
+    assert_whole_build_passed(build_on_postgres(both_engines, full_refresh=True, unit_tests=True))
+    assert every_postgres_table(both_engines) == after_incremental
+    assert len(after_incremental) > 30

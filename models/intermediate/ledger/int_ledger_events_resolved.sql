@@ -1,7 +1,7 @@
 {#-
-    One row per valid event: which record carries its latest version (by source file and line),
-    how many records delivered it, and when it was first recorded and last staged. The latest
-    record's fields are joined from staging by fct_ai_events.
+    One row per valid event: which record carries its latest version (by source file and line,
+    and when it was recorded), how many records delivered it, and when it was first recorded and
+    last staged. The latest record's fields are joined from staging by fct_ai_events.
 
     Incremental: an event is resolved again when its records were classified after this model's
     latest last_classified_at. A build that classifies an event classifies all of its records,
@@ -33,6 +33,7 @@ resolved as (
         event_id,
         max(case when record_class = 'latest' then source_file end) as source_file,
         max(case when record_class = 'latest' then source_line end) as source_line,
+        max(case when record_class = 'latest' then recorded_at end) as recorded_at,
         max(version) as version,
         count(*) as records_delivered,
         min(recorded_at) as first_recorded_at,

@@ -9,12 +9,18 @@
     int_ledger_events_resolved points to by source file and line.
 
     Incremental: an event is rebuilt when it was resolved again after this model's latest
-    last_staged_at.
+    last_staged_at. Both lookups by event read only part of a table, because staging and this
+    model are roughly in the order records were recorded: the latest record is also matched on
+    its recorded_at, and the rows replaced are looked for among those first recorded no earlier
+    than the earliest rebuilt event (records are only ever added, so an event's
+    first_recorded_at never moves later: see macros/portability/delete_insert_by_recency.sql).
 #}
 
 {{ config(
     materialized=p402_monitor.incremental_or_table(),
     unique_key='event_id',
+    incremental_strategy='delete_insert_by_recency',
+    recency_column='first_recorded_at',
 ) }}
 
 with
@@ -95,6 +101,7 @@ events_with_owners as (
         on
             events.source_file = records.source_file
             and events.source_line = records.source_line
+            and events.recorded_at = records.recorded_at
 
 ),
 

@@ -29,11 +29,15 @@ source as (
 
     select * from {{ source_relation }}
     {%- if is_incremental() %}
+        {#- Only lines of files this build reads can have been staged before: looking among
+            those first keeps the check from comparing with every line ever staged (on DuckDB
+            the files are those that are new or grew, and a new file has none). #}
         where not exists (
             select 1
             from {{ this }} as staged
             where
-                staged.source_file = {{ source_relation }}.source_file
+                staged.source_file in (select source_file from {{ source_relation }})
+                and staged.source_file = {{ source_relation }}.source_file
                 and staged.source_line = {{ source_relation }}.source_line
         )
     {%- endif %}

@@ -19,7 +19,8 @@ from reporter.semantic import target_dir
 
 # Columns that say when or from which file a row was built, not what it holds: an incremental
 # build and a full refresh of the same ledger differ there and only there.
-BOOKKEEPING = {"staged_at", "last_staged_at", "classified_at", "last_classified_at", "source_file_bytes"}
+BOOKKEEPING = {"staged_at", "last_staged_at", "event_last_staged_at", "classified_at", "last_classified_at",
+               "source_file_bytes"}
 # The log of the tenant-days each build changed: its rows are the builds' history by design.
 BUILD_LOG = "int_ledger_tenant_day_changes"
 

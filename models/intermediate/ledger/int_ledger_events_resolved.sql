@@ -3,44 +3,35 @@
     and when it was recorded), how many records delivered it, and when it was first recorded and
     last staged. The latest record's fields are joined from staging by fct_ai_events.
 
-    Incremental: an event is resolved again when its records were classified after this model's
-    latest last_classified_at. A build that classifies an event classifies all of its records,
-    so they are all read, without looking the event up in the whole classification.
+    A view: the classification already holds all of it on each event's latest record, computed
+    in its window pass, so resolving an event costs no aggregation and no table of its own, and
+    is always as current as the classification.
 -#}
 
-{{ config(
-    materialized=p402_monitor.incremental_or_table(),
-    unique_key='event_id',
-) }}
+{{ config(materialized='view') }}
 
 with
 
-classified_records as (
+latest_records as (
 
     select * from {{ ref('int_ledger_records_classified') }}
-    where record_class <> 'quarantined'
-    {%- if is_incremental() %}
-        and classified_at > {{ p402_monitor.staged_watermark('last_classified_at') }}
-    {%- endif %}
+    where record_class = 'latest'
 
 ),
 
 resolved as (
 
-    {#- Each valid event has exactly one latest record: the conditional max picks it out in the
-        same pass as the counts, with no join back. -#}
     select
         event_id,
-        max(case when record_class = 'latest' then source_file end) as source_file,
-        max(case when record_class = 'latest' then source_line end) as source_line,
-        max(case when record_class = 'latest' then recorded_at end) as recorded_at,
-        max(version) as version,
-        count(*) as records_delivered,
-        min(recorded_at) as first_recorded_at,
-        max(staged_at) as last_staged_at,
-        max(classified_at) as last_classified_at
-    from classified_records
-    group by event_id
+        source_file,
+        source_line,
+        recorded_at,
+        version,
+        event_records_delivered as records_delivered,
+        event_first_recorded_at as first_recorded_at,
+        event_last_staged_at as last_staged_at,
+        classified_at as last_classified_at
+    from latest_records
 
 )
 

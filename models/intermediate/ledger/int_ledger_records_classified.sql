@@ -9,7 +9,10 @@
     Narrow on purpose: a record is identified by its source file and line, and its other fields
     stay in staging (trace_id is kept so that the retry insights can find the traces a build
     changed). Copying every field of every record once more would cost more than all the
-    classification itself on a large ledger.
+    classification itself on a large ledger. The latest record of each valid event also carries
+    the event's totals (records delivered, first recorded, last staged), computed in the same
+    window pass: int_ledger_events_resolved is then a view of the latest records, with no
+    aggregation of its own.
 
     Incremental: an event's records are classified again, all of them, when a record of it is
     staged after this model's latest staged_at (delete+insert on event_id); newly staged
@@ -47,8 +50,9 @@ classified as (
     {#- One ordering serves both questions: within an event's valid records, highest version
         first and each version's deliveries in the order they were recorded. The first row is
         the latest version; a row with the same version as the row before it is a replay. -#}
+    {%- set event_records = 'partition by event_id, is_quarantined' -%}
     {%- set in_delivery_order -%}
-        partition by event_id, is_quarantined
+        {{ event_records }}
         order by version desc, recorded_at, source_file, source_line
     {%- endset %}
 
@@ -66,12 +70,39 @@ classified as (
             when version < first_value(version) over ({{ in_delivery_order }}) then 'superseded'
             else 'latest'
         end as record_class,
+        count(*) over ({{ event_records }}) as records_of_event,
+        min(recorded_at) over ({{ event_records }}) as event_first_recorded_at,
+        max(staged_at) over ({{ event_records }}) as event_last_staged_at,
         ledger_date,
         recorded_at,
         staged_at,
         {{ p402_monitor.build_started_at() }} as classified_at
     from records
 
+),
+
+final as (
+
+    {#- The event's totals are kept on its latest record only: that row is the event's
+        resolution (int_ledger_events_resolved), and nulls cost nothing to store. -#}
+    select
+        source_file,
+        source_line,
+        event_id,
+        tenant_id,
+        trace_id,
+        version,
+        cost_usd,
+        record_class,
+        case when record_class = 'latest' then records_of_event end as event_records_delivered,
+        case when record_class = 'latest' then event_first_recorded_at end as event_first_recorded_at,
+        case when record_class = 'latest' then event_last_staged_at end as event_last_staged_at,
+        ledger_date,
+        recorded_at,
+        staged_at,
+        classified_at
+    from classified
+
 )
 
-select * from classified
+select * from final

@@ -7,6 +7,28 @@
     (staging trims every field once).
 #}
 
+{#- The text without leading and trailing spaces, or null when nothing else is left. -#}
+{% macro trimmed_or_null(expression) %}
+    {{ return(adapter.dispatch('trimmed_or_null', 'p402_monitor')(expression)) }}
+{% endmacro %}
+
+{% macro default__trimmed_or_null(expression) -%}
+    nullif(trim({{ expression }}), '')
+{%- endmacro %}
+
+{#- DuckDB: trim copies every value, and nullif computes it twice; ledger values seldom have
+    spaces around them, so only those that do are trimmed. -#}
+{% macro duckdb__trimmed_or_null(expression) -%}
+    nullif(
+        case
+            when prefix({{ expression }}, ' ') or suffix({{ expression }}, ' ') then trim({{ expression }})
+            else {{ expression }}
+        end,
+        ''
+    )
+{%- endmacro %}
+
+
 {#- A whole number, optionally negative (the sign is judged by the caller). -#}
 {% macro parse_integer(expression) -%}
     cast(

@@ -30,17 +30,21 @@ events as (
 
 trace_attempts as (
 
-    {#- The same events, only what counting a trace needs. A second import, not a second read of
-        `events`: DuckDB would otherwise copy every column of every event for the two readers. #}
+    {#- The same events, only what counting a trace needs. A full build imports them a second
+        time: DuckDB would otherwise copy every column of every event for the two readers. An
+        incremental build reads its few changed traces once (each read scans every event). #}
     select
         tenant_id,
         trace_id,
         cost_usd,
         occurred_at,
         last_staged_at
-    from {{ ref('fct_ai_events') }}
-    where trace_id is not null
-    {{ p402_monitor.only_changed_traces() }}
+    {% if is_incremental() -%}
+        from events
+    {%- else -%}
+        from {{ ref('fct_ai_events') }}
+        where trace_id is not null
+    {%- endif %}
 
 ),
 

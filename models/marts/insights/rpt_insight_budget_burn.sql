@@ -12,6 +12,8 @@
     else null. department is the department that spent the most against the budget that month.
     budget_status: 'unbudgeted' (no seed row), 'over_budget' (spend > amount), 'projected_over'
     (projected month spend > amount) or 'on_track'.
+    It adds up int_insight_budget_days, which a nightly build updates for the days that changed,
+    instead of reading every event of the ledger.
 -#}
 
 {%- set money = p402_monitor.type_money() %}
@@ -19,19 +21,9 @@
 
 with
 
-events as (
+budget_days as (
 
-    {#- Read twice below: only the columns they need, so that sharing them stays cheap. #}
-    select
-        tenant_id,
-        budget_id,
-        department,
-        occurred_month,
-        occurred_date,
-        policy_result,
-        is_blocked,
-        cost_usd
-    from {{ ref('fct_ai_events') }}
+    select * from {{ ref('int_insight_budget_days') }}
 
 ),
 
@@ -48,12 +40,12 @@ tenant_months as (
         occurred_month as month,  -- noqa: RF04
         min(occurred_date) as first_data_date,
         max(occurred_date) as last_data_date
-    from events
+    from budget_days
     group by 1, 2
 
 ),
 
-budgeted_events as (
+budgeted_days as (
 
     select
         tenant_id,
@@ -61,10 +53,11 @@ budgeted_events as (
         department,
         occurred_month as month,  -- noqa: RF04
         occurred_date,
-        policy_result,
-        is_blocked,
+        events,
+        warned_events,
+        blocked_events,
         cost_usd
-    from events
+    from budget_days
     where budget_id <> '(none)'
 
 ),
@@ -75,11 +68,11 @@ budget_spend as (
         tenant_id,
         budget_id,
         month,
-        cast(count(*) as {{ bigint }}) as events,
-        {{ p402_monitor.count_where("policy_result = 'warned'") }} as warned_events,
-        {{ p402_monitor.count_where('is_blocked') }} as blocked_events,
+        cast(sum(events) as {{ bigint }}) as events,
+        cast(sum(warned_events) as {{ bigint }}) as warned_events,
+        cast(sum(blocked_events) as {{ bigint }}) as blocked_events,
         cast(sum(cost_usd) as {{ money }}) as spend_to_date_usd
-    from budgeted_events
+    from budgeted_days
     group by 1, 2, 3
 
 ),
@@ -95,12 +88,12 @@ budget_departments_ranked as (
             partition by tenant_id, budget_id, month
             order by sum(cost_usd) desc, department
         ) as department_rank
-    from budgeted_events
+    from budgeted_days
     group by 1, 2, 3, 4
 
 ),
 
-budget_days as (
+budget_day_costs as (
 
     select
         tenant_id,
@@ -108,7 +101,7 @@ budget_days as (
         month,
         occurred_date,
         sum(cost_usd) as day_cost_usd
-    from budgeted_events
+    from budgeted_days
     group by 1, 2, 3, 4
 
 ),
@@ -116,13 +109,13 @@ budget_days as (
 budget_days_cumulative as (
 
     select
-        budget_days.*,
-        sum(budget_days.day_cost_usd) over (
-            partition by budget_days.tenant_id, budget_days.budget_id, budget_days.month
-            order by budget_days.occurred_date
+        budget_day_costs.*,
+        sum(budget_day_costs.day_cost_usd) over (
+            partition by budget_day_costs.tenant_id, budget_day_costs.budget_id, budget_day_costs.month
+            order by budget_day_costs.occurred_date
             rows between unbounded preceding and current row
         ) as cumulative_cost_usd
-    from budget_days
+    from budget_day_costs
 
 ),
 

@@ -20,9 +20,11 @@
 
 with
 
-events as (
+customer_days as (
 
-    select * from {{ ref('fct_ai_events') }}
+    {#- The customer daily report already adds up each customer's events per day: a month is
+        the sum of its days, exactly, without reading every event again. #}
+    select * from {{ ref('rpt_customer_daily') }}
 
 ),
 
@@ -42,10 +44,10 @@ customer_costs as (
     select
         tenant_id,
         customer_id,
-        occurred_month as month,  -- noqa: RF04
-        cast(count(*) as {{ dbt.type_bigint() }}) as events,
+        cast({{ dbt.date_trunc('month', 'occurred_date') }} as date) as month,  -- noqa: RF04
+        cast(sum(events) as {{ dbt.type_bigint() }}) as events,
         cast(sum(cost_usd) as {{ money }}) as ai_cost_usd
-    from events
+    from customer_days
     where customer_id <> '(none)'
     group by 1, 2, 3
 

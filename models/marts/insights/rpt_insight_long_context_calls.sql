@@ -14,6 +14,7 @@
 {%- set min_events = p402_monitor.insight_threshold('long_context_min_events', 'count') %}
 {%- set money = p402_monitor.type_money() %}
 {%- set ratio = p402_monitor.type_ratio() %}
+{%- set token_fractions = [fraction, 0.5] %}
 
 with
 
@@ -44,9 +45,9 @@ baselines as (
         workflow,
         model_used,
         cast(count(*) as {{ dbt.type_bigint() }}) as baseline_events,
-        cast({{ p402_monitor.percentile_cont('input_tokens', fraction) }} as {{ ratio }})
+        cast({{ p402_monitor.percentile_cont('input_tokens', fraction, token_fractions) }} as {{ ratio }})
             as threshold_input_tokens,
-        cast({{ p402_monitor.percentile_cont('input_tokens', 0.5) }} as {{ ratio }})
+        cast({{ p402_monitor.percentile_cont('input_tokens', 0.5, token_fractions) }} as {{ ratio }})
             as median_input_tokens,
         cast({{ p402_monitor.percentile_cont('cost_usd', 0.5) }} as {{ money }}) as median_call_cost_usd
     from baseline_events

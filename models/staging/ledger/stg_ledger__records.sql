@@ -22,16 +22,21 @@
 {%- set unstaged_fields = ['prompt_fingerprint', 'response_fingerprint'] -%}
 {%- set source_columns = adapter.get_columns_in_relation(source_relation) | map(attribute='name') | list
     if execute else [] -%}
+{#- Only lines of files this build reads can have been staged before, and a nightly build on
+    DuckDB usually reads new files only (the source lists the files that are new or grew): then
+    no line needs comparing with those staged, and the comparison is left out. -#}
+{%- set compares_with_staged_lines = is_incremental() and execute and run_query(
+    'select 1 from ' ~ this ~ ' where source_file in (select source_file from '
+    ~ source_relation ~ ') limit 1').rows | length > 0 -%}
 
 with
 
 source as (
 
     select * from {{ source_relation }}
-    {%- if is_incremental() %}
-        {#- Only lines of files this build reads can have been staged before: looking among
-            those first keeps the check from comparing with every line ever staged (on DuckDB
-            the files are those that are new or grew, and a new file has none). #}
+    {%- if compares_with_staged_lines %}
+        {#- Looking among the lines of the files read first keeps the check from comparing
+            with every line ever staged. #}
         where not exists (
             select 1
             from {{ this }} as staged
@@ -56,7 +61,7 @@ trimmed as (
         {%- endif %}
         coalesce(is_malformed_json, false) as is_malformed_json,
         {%- for field in p402_monitor.ledger_metadata_fields() if field not in unstaged_fields %}
-            nullif(trim({{ dbt.cast(field, dbt.type_string()) }}), '') as {{ field }}
+            {{ p402_monitor.trimmed_or_null(dbt.cast(field, dbt.type_string())) }} as {{ field }}
             {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from source

@@ -32,7 +32,12 @@ class Measurement:
 
 
 def measure(label: str, command: list[str], env: dict | None = None) -> Measurement:
-    """Run `command` in a fresh process; fail loudly if it fails."""
+    """Run `command` in a fresh process; fail loudly if it fails.
+
+    The files earlier steps wrote (a generated ledger, a copied database) are flushed to disk
+    first: otherwise the kernel writes them back during this step, which then pays for them.
+    """
+    os.sync()
     completed = subprocess.run(
         [sys.executable, "-c", MEASURE_CHILD, *command],
         capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True,

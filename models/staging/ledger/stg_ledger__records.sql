@@ -68,7 +68,7 @@ trimmed as (
 
 ),
 
-parsed as {{ p402_monitor.materialized_cte() }} (
+parsed as (
 
     select
         *,

@@ -142,7 +142,7 @@ def test_an_incremental_build_tests_the_rows_it_wrote(growing_ledger, tmp_path):
                     select min(event_id) from main.fct_ai_events
                     where last_staged_at {batch} (select max(last_staged_at) from main.fct_ai_events))""")
 
-    for change, test_name in (("outcome = 'misplaced'", "accepted_values"),
+    for change, test_name in (("outcome = 'misplaced'", "accepted_values_columns"),
                               ("department = null", "not_null_columns")):
         selection = ["--select", f"fct_ai_events,test_name:{test_name}"]
         spoil_one_event(change, "<")

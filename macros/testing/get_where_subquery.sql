@@ -33,7 +33,7 @@
 {#- The batch column of an incremental model that a column test of this node reads, or none. -#}
 {% macro latest_batch_column(relation) %}
     {%- set narrowed_tests = ['not_null', 'not_null_columns', 'unique', 'accepted_values',
-                              'relationships', 'unique_combination'] -%}
+                              'accepted_values_columns', 'relationships', 'unique_combination'] -%}
     {%- if not execute or model.resource_type != 'test' or model.test_metadata.name not in narrowed_tests -%}
         {{ return(none) }}
     {%- endif -%}

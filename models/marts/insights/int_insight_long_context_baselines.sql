@@ -8,7 +8,7 @@
     `long_context_min_events` events. '(unattributed)' workflows form a group of their own.
 
     A table rebuilt whole on every build: a percentile is not a sum, so a new day's events move
-    the baselines of the groups they fall in, and the groups are few (one row each).
+    the baselines of the groups they fall in, and there are few groups (one row each).
 -#}
 
 {{ config(materialized='table') }}

@@ -8,7 +8,7 @@ execution that target/run_results.json records; builds run with the bundled prof
 memory limit 3GB, 2 threads) and, like a nightly build, without the unit tests. The incremental
 build is repeated on copies of the full build's database (--repeats) and the median reported.
 
-    python bench/bench_incremental.py [--sizes 1000000,10000000] [--days 90] [--repeats 3] [--work DIR]
+    python bench/bench_incremental.py [--sizes 1000000,10000000] [--days 90] [--repeats 5] [--work DIR]
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--work", default="bench/out/incremental")
-    parser.add_argument("--repeats", type=int, default=3,
+    parser.add_argument("--repeats", type=int, default=5,
                         help="incremental builds, each on a copy of the full build's database; "
                              "the median is reported (the same build varies by a second or more)")
     arguments = parser.parse_args()

@@ -1,17 +1,17 @@
 {#-
-    For int_insight_retried_traces: keep only the events of the traces changed after the model's
-    latest last_staged_at. A changed event's records are all classified again with it, each
-    with the trace_id its version carried, so the list holds the trace an event is in now and
-    every trace it was in before: both are rebuilt whole.
+    For int_insight_retried_traces: keep only the events (of the relation `events`) of the
+    traces changed after the model's latest last_staged_at. A changed event's records are all
+    classified again with it, each with the trace_id its version carried, so the list holds the
+    trace an event is in now and every trace it was in before: both are rebuilt whole.
     The classification is read directly, not through a log like int_ledger_tenant_day_changes:
     that log is read by every per-day model, its pre-hook and its tests; this list by one model,
     and a log of traces would hold every trace of the ledger after a full build.
 -#}
-{% macro only_changed_traces() -%}
+{% macro only_changed_traces(events) -%}
     {#- Outside the condition, so that dbt sees the dependency when it parses the model. -#}
     {%- set classified = ref('int_ledger_records_classified') -%}
     {%- if is_incremental() -%}
-        and (tenant_id, trace_id) in ({{ p402_monitor.changed_traces() }})
+        and {{ p402_monitor.rows_where(events, '(tenant_id, trace_id) in (' ~ p402_monitor.changed_traces() ~ ')') }}
     {%- endif -%}
 {%- endmacro %}
 

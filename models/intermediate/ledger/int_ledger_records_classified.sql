@@ -33,14 +33,15 @@ records as (
     select * from {{ ref('stg_ledger__records') }}
     where {{ p402_monitor.as_of_filter('recorded_at') }}
     {%- if is_incremental() %}
-        and (
+        {%- set records_of_newly_staged_events -%}
             staged_at > {{ p402_monitor.staged_watermark() }}
             or event_id in (
                 select newly_staged.event_id
                 from {{ ref('stg_ledger__records') }} as newly_staged
                 where newly_staged.staged_at > {{ p402_monitor.staged_watermark() }}
             )
-        )
+        {%- endset %}
+        and {{ p402_monitor.rows_where(ref('stg_ledger__records'), records_of_newly_staged_events) }}
     {%- endif %}
 
 ),

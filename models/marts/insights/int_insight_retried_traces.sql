@@ -24,7 +24,7 @@ events as (
 
     select * from {{ ref('fct_ai_events') }}
     where trace_id is not null
-    {{ p402_monitor.only_changed_traces() }}
+    {{ p402_monitor.only_changed_traces(ref('fct_ai_events')) }}
 
 ),
 

@@ -6,7 +6,7 @@
 -#}
 {% test accepted_values_columns(model, values_by_column) %}
 
-select {% for column in values_by_column %}{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+select {{ values_by_column.keys() | join(', ') }}
 from {{ model }}
 where
     {%- for column, values in values_by_column.items() %}

@@ -7,6 +7,7 @@ import json
 import shutil
 from datetime import date, datetime, timezone
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from conftest import RESOLVED_EVENTS, build, ledger_record as record, query
@@ -97,6 +98,48 @@ def parse_instant(text):
     except (TypeError, ValueError, AttributeError):
         return None
     return moment.astimezone(timezone.utc) if moment.tzinfo else None
+
+
+def staged_records(database, ledger):
+    """Every staged record at full width, with its file named relative to the ledger folder."""
+    return query(database, """
+        select replace(source_file, ?, '') as file, * exclude (source_file, source_file_bytes, staged_at)
+        from main_staging.stg_ledger__records order by file, source_line
+    """, [str(ledger)])
+
+
+def test_parquet_integers_stored_as_integers_or_as_text_stage_alike(tmp_path):
+    """Integer columns skip the text parse (macros/ledger/ledger_files_select.sql): the same
+    records, bad ones included, must stage identically whichever way the file stores them."""
+    typed, text = tmp_path / "typed", tmp_path / "text"
+    generate_ledger(typed, events=1500, days=10, seed=7, tenants=2, fmt="parquet", bad_rate=0.05,
+                    end=date(2026, 10, 31))
+    integer_fields = ["version", "input_tokens", "output_tokens", "cached_input_tokens", "latency_ms", "attempt"]
+    for file in sorted(typed.rglob("*.parquet")):
+        table = pq.read_table(file)
+        for field in integer_fields:
+            table = table.set_column(table.schema.get_field_index(field), field,
+                                     table[field].cast(pa.string()))
+        (text / file.relative_to(typed)).parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, text / file.relative_to(typed))
+    for ledger in (typed, text):
+        build(ledger, tmp_path / f"{ledger.name}.duckdb")
+
+    def integer_columns(database):
+        return query(database, """
+            select column_name from information_schema.columns
+            where table_schema = 'p402_ledger' and column_name like '%\\_integer' escape '\\'
+            order by all
+        """)
+
+    assert integer_columns(tmp_path / "typed.duckdb") == sorted((f"{field}_integer",) for field in integer_fields)
+    assert integer_columns(tmp_path / "text.duckdb") == []
+    reasons = dict(query(tmp_path / "typed.duckdb", """
+        select quarantine_reason, count(*) from main_staging.stg_ledger__records group by 1
+    """))
+    assert reasons["bad_version"] > 0 and reasons["bad_tokens"] > 0
+    assert staged_records(tmp_path / "typed.duckdb", typed) == staged_records(tmp_path / "text.duckdb", text)
+    assert class_totals(tmp_path / "typed.duckdb") == class_totals(tmp_path / "text.duckdb")
 
 
 def test_as_of_reproduces_the_ledger_as_it_stood(tmp_path):

@@ -29,8 +29,12 @@
 {%- endmacro %}
 
 
-{#- A whole number, optionally negative (the sign is judged by the caller). -#}
-{% macro parse_integer(expression) -%}
+{#- A whole number, optionally negative (the sign is judged by the caller). With `is_integer`,
+    the expression is an integer column already, and is taken as it is. -#}
+{% macro parse_integer(expression, is_integer=false) -%}
+    {%- if is_integer -%}
+    {{ expression }}
+    {%- else -%}
     cast(
         case
             when {{ p402_monitor.regexp_matches(expression, '-?[0-9]{1,18}') }}
@@ -38,6 +42,7 @@
         end
         as {{ dbt.type_bigint() }}
     )
+    {%- endif -%}
 {%- endmacro %}
 
 

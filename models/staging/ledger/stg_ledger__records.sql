@@ -22,6 +22,12 @@
 {%- set unstaged_fields = ['prompt_fingerprint', 'response_fingerprint'] -%}
 {%- set source_columns = adapter.get_columns_in_relation(source_relation) | map(attribute='name') | list
     if execute else [] -%}
+{#- Integer fields that the Parquet reader also gives as integers (macros/ledger/
+    ledger_files_select.sql): taken as they are, with no text to check and parse. -#}
+{%- set typed_integer_fields = [] -%}
+{%- for field in p402_monitor.ledger_integer_fields() if field ~ '_integer' in source_columns -%}
+    {%- do typed_integer_fields.append(field) -%}
+{%- endfor -%}
 {#- Only lines of files this build reads can have been staged before, and a nightly build on
     DuckDB usually reads new files only (the source lists the files that are new or grew): then
     no line needs comparing with those staged, and the comparison is left out. -#}
@@ -61,7 +67,8 @@ trimmed as (
         {%- endif %}
         coalesce(is_malformed_json, false) as is_malformed_json,
         {%- for field in p402_monitor.ledger_metadata_fields() if field not in unstaged_fields %}
-            {{ p402_monitor.trimmed_or_null(dbt.cast(field, dbt.type_string())) }} as {{ field }}
+            {{ field ~ '_integer' if field in typed_integer_fields
+                else p402_monitor.trimmed_or_null(dbt.cast(field, dbt.type_string())) }} as {{ field }}
             {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from source
@@ -72,15 +79,19 @@ parsed as (
 
     select
         *,
-        {{ p402_monitor.parse_integer('version') }} as version_number,
+        {%- for field, parsed_name in [
+            ('version', 'version_number'),
+            ('input_tokens', 'input_token_count'),
+            ('output_tokens', 'output_token_count'),
+            ('cached_input_tokens', 'cached_input_token_count'),
+            ('latency_ms', 'latency_milliseconds'),
+            ('attempt', 'attempt_number'),
+        ] %}
+            {{ p402_monitor.parse_integer(field, field in typed_integer_fields) }} as {{ parsed_name }},
+        {%- endfor %}
         {{ p402_monitor.parse_timestamp_utc('recorded_at') }} as recorded_at_utc,
         {{ p402_monitor.parse_timestamp_utc('occurred_at') }} as occurred_at_utc,
-        {{ p402_monitor.parse_integer('input_tokens') }} as input_token_count,
-        {{ p402_monitor.parse_integer('output_tokens') }} as output_token_count,
-        {{ p402_monitor.parse_integer('cached_input_tokens') }} as cached_input_token_count,
-        {{ p402_monitor.parse_money('cost_usd') }} as cost_amount_usd,
-        {{ p402_monitor.parse_integer('latency_ms') }} as latency_milliseconds,
-        {{ p402_monitor.parse_integer('attempt') }} as attempt_number
+        {{ p402_monitor.parse_money('cost_usd') }} as cost_amount_usd
     from trimmed
 
 ),

@@ -23,7 +23,7 @@
     file when it was read, by which the next incremental build knows what it has already read.
     When only Parquet files are read, an integer field they store as integers is also given as
     `<field>_integer` (bigint), which staging takes instead of parsing the text: turning 19M
-    integers into text and parsing them back would cost a sixth of staging's time. The text
+    integers into text and parsing them back would cost about 15 % of staging's time. The text
     columns stay, for anything that reads the contract's shape (staging's unit tests among them).
 
     JSONL is read line by line as plain text (DuckDB's JSON reader would drop bad lines or reject

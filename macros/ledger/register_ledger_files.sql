@@ -1,7 +1,8 @@
 {#
     On DuckDB the ledger is a folder of JSONL, JSONL.gz and Parquet files. This on-run-start hook
     publishes them as one relation, `ledger_schema.ledger_table`, with the columns of the warehouse
-    table the contract describes: one row per record, every field as text, plus where it came from.
+    table the contract describes: one row per record, every field as text, plus where it came from
+    (and, for Parquet files, their integer fields as integers: see ledger_files_select.sql).
     Staging then validates that relation the same way on every engine.
 
     The ledger is append-only: a file that staging has read at its current size holds nothing new.

@@ -22,10 +22,19 @@
 {%- set unstaged_fields = ['prompt_fingerprint', 'response_fingerprint'] -%}
 {%- set source_columns = adapter.get_columns_in_relation(source_relation) | map(attribute='name') | list
     if execute else [] -%}
-{#- Integer fields that the Parquet reader also gives as integers (macros/ledger/
-    ledger_files_select.sql): taken as they are, with no text to check and parse. -#}
+{#- The whole-number fields, by the name staging parses each into. Those the Parquet reader also
+    gives as integers (`<field>_integer`, macros/ledger/ledger_files_select.sql) are taken as
+    they are, with no text to check and parse. -#}
+{%- set integer_fields = {
+    'version': 'version_number',
+    'input_tokens': 'input_token_count',
+    'output_tokens': 'output_token_count',
+    'cached_input_tokens': 'cached_input_token_count',
+    'latency_ms': 'latency_milliseconds',
+    'attempt': 'attempt_number',
+} -%}
 {%- set typed_integer_fields = [] -%}
-{%- for field in p402_monitor.ledger_integer_fields() if field ~ '_integer' in source_columns -%}
+{%- for field in integer_fields if field ~ '_integer' in source_columns -%}
     {%- do typed_integer_fields.append(field) -%}
 {%- endfor -%}
 {#- Only lines of files this build reads can have been staged before, and a nightly build on
@@ -79,14 +88,7 @@ parsed as (
 
     select
         *,
-        {%- for field, parsed_name in [
-            ('version', 'version_number'),
-            ('input_tokens', 'input_token_count'),
-            ('output_tokens', 'output_token_count'),
-            ('cached_input_tokens', 'cached_input_token_count'),
-            ('latency_ms', 'latency_milliseconds'),
-            ('attempt', 'attempt_number'),
-        ] %}
+        {%- for field, parsed_name in integer_fields.items() %}
             {{ p402_monitor.parse_integer(field, field in typed_integer_fields) }} as {{ parsed_name }},
         {%- endfor %}
         {{ p402_monitor.parse_timestamp_utc('recorded_at') }} as recorded_at_utc,

@@ -23,6 +23,7 @@ METADATA_FIELDS = (
 # that applies.
 QUARANTINE_REASONS = (
     "malformed_json",          # not a JSON object (truncated line, not JSON at all)
+    "nested_value",            # an object or array where the contract has text or a number (or in labels)
     "missing_event_id",
     "bad_version",             # missing, not an integer, or below 1
     "missing_tenant_id",

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from reporter.contract import (EVIDENCE_STATUSES, OUTCOMES, POLICY_RESULTS, PRIVACY_MODES, QUARANTINE_REASONS,
-                               RECEIPT_STATUSES)
+from reporter.contract import (EVIDENCE_STATUSES, METADATA_FIELDS, OUTCOMES, POLICY_RESULTS, PRIVACY_MODES,
+                               QUARANTINE_REASONS, RECEIPT_STATUSES)
 from reporter.generate import GenerationSummary, generate_ledger
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -78,6 +78,11 @@ def reason_of(r):
     """The quarantine reason of a parsed record per the contract (None when valid)."""
     if r is None:
         return "malformed_json"
+    labels = r.get("labels")
+    if any(isinstance(v, (dict, list)) for k, v in r.items() if k in METADATA_FIELDS and k != "labels") or (
+            labels is not None and not (isinstance(labels, dict)
+                                        and not any(isinstance(v, (dict, list)) for v in labels.values()))):
+        return "nested_value"
     if not r.get("event_id"):
         return "missing_event_id"
     if not is_int(r.get("version")) or r["version"] < 1:

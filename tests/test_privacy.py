@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import run_cli
+import duckdb
+
+from conftest import build, ledger_record, query, run_cli, write_ledger
 from reporter import project
 from reporter.generate import generate_ledger
 
@@ -27,6 +29,55 @@ def test_prompt_and_response_content_appears_nowhere(tmp_path):
 
     assert MARKER not in result.output
     for path in [database, *tmp_path.glob("monitor.duckdb*")]:
+        assert MARKER.encode() not in path.read_bytes(), path
+    for folder in (project.PROJECT_DIR / "target", project.PROJECT_DIR / "logs"):
+        assert files_containing(folder, MARKER.encode()) == []
+
+
+def test_an_object_or_array_where_text_belongs_is_quarantined_and_never_kept(tmp_path):
+    """A field the contract types as text (or a number) that holds an object or an array could
+    carry content: the record is quarantined as nested_value and the value is never turned into
+    text, from JSON Lines or from Parquet."""
+    records = [
+        ledger_record("evt_department", "2026-11-27T09:00:00Z", department={"prompt": MARKER}),
+        ledger_record("evt_workflow", "2026-11-27T09:00:00Z", workflow=[MARKER]),
+        ledger_record("evt_cost", "2026-11-27T09:00:00Z", cost_usd={"response": MARKER}),
+        ledger_record("evt_nested_labels", "2026-11-27T09:00:00Z", labels={"team": {"prompt": MARKER}}),
+        ledger_record("evt_text_labels", "2026-11-27T09:00:00Z", labels=MARKER),
+        ledger_record("evt_plain_labels", "2026-11-27T09:00:00Z", labels={"team": "search", "tier": 2}),
+        ledger_record("evt_bracketed_text", "2026-11-27T09:00:00Z", department="[legacy] Support"),
+    ]
+    ledger = write_ledger(tmp_path / "ledger", records)
+    with duckdb.connect() as connection:
+        connection.execute(f"""
+            copy (
+                select 'evt_parquet_' || i as event_id, 1 as version, '2026-11-27T12:00:00Z' as recorded_at,
+                    '2026-11-27T09:00:00Z' as occurred_at, 'tnt_acme' as tenant_id, 'openai' as vendor,
+                    'gpt-4o' as model_requested, 'gpt-4o' as model_used, 10 as input_tokens,
+                    5 as output_tokens, '0.000075000' as cost_usd, 'verified' as receipt_status,
+                    'complete' as evidence_status, 'metadata_only' as privacy_mode,
+                    case when i = 1 then {{'prompt': '{MARKER}'}} end as customer_id,
+                    case when i = 2 then map {{'team': ['{MARKER}']}} end as labels
+                from range(1, 4) as numbers (i)
+            ) to '{ledger / "part-0001.parquet"}'""")
+    database = tmp_path / "monitor.duckdb"
+    # Most of this small ledger is quarantined on purpose.
+    result = build(ledger, database, "--vars", "{quarantine_share_limit: 1}")
+
+    reasons = dict(query(database, "select event_id, quarantine_reason from main_staging.stg_ledger__records"))
+    assert reasons == {
+        "evt_department": "nested_value", "evt_workflow": "nested_value", "evt_cost": "nested_value",
+        "evt_nested_labels": "nested_value", "evt_text_labels": "nested_value", "evt_plain_labels": None,
+        "evt_bracketed_text": None,
+        "evt_parquet_1": "nested_value", "evt_parquet_2": "nested_value", "evt_parquet_3": None,
+    }
+    assert query(database, """
+        select labels_json from main_staging.stg_ledger__records where event_id = 'evt_plain_labels'
+    """) == [('{"team":"search","tier":2}',)]
+    assert query(database, "select department from main.fct_ai_events where event_id = 'evt_bracketed_text'") \
+        == [("[legacy] Support",)]
+    assert MARKER not in result.output
+    for path in tmp_path.glob("monitor.duckdb*"):
         assert MARKER.encode() not in path.read_bytes(), path
     for folder in (project.PROJECT_DIR / "target", project.PROJECT_DIR / "logs"):
         assert files_containing(folder, MARKER.encode()) == []

@@ -19,7 +19,9 @@
 
 {#
     DuckDB SQL reading ledger files into the warehouse-table shape: source_file, source_line,
-    is_malformed_json, then every metadata field as text; and source_file_bytes, the size of the
+    is_malformed_json, then every metadata field as text; has_structured_value, true when a field
+    holds an object or an array where the contract has none (that value is given as null: it is
+    never turned into text, since it could carry content); and source_file_bytes, the size of the
     file when it was read, by which the next incremental build knows what it has already read.
     When only Parquet files are read, an integer field they store as integers is also given as
     `<field>_integer` (bigint), which staging takes instead of parsing the text: turning 19M
@@ -62,64 +64,109 @@
 
 
 {% macro ledger_jsonl_select(files, fields) %}
-    {#- A control character no JSON text holds unescaped: each line is one text value. -#}
+    {%- set labels_value = 'field_values[' ~ (fields.index('labels') + 1) ~ ']' %}
     select
         source_file,
         source_line,
         not is_json_object as is_malformed_json,
         {%- for field in fields %}
-        {%- if field == 'cost_usd' %}
+        {%- set value = 'field_values[' ~ loop.index ~ ']' %}
+        {%- if field == 'labels' %}
+        case when {{ p402_monitor.is_plain_labels_json(value) }} then {{ value }} end as labels,
+        {%- elif field == 'cost_usd' %}
         {#- JSON numbers pass through a double: keep the number exactly as written when it is
             the same number, so that costs stay exact to the ninth place. #}
         case
-            when try_cast(cost_as_written as double) = try_cast(field_values[{{ loop.index }}] as double)
+            when field_types[{{ loop.index }}] in ('OBJECT', 'ARRAY') then null
+            when try_cast(cost_as_written as double) = try_cast({{ value }} as double)
                 then cost_as_written
-            else field_values[{{ loop.index }}]
+            else {{ value }}
         end as cost_usd,
         {%- else %}
-        field_values[{{ loop.index }}] as {{ field }},
+        case when field_types[{{ loop.index }}] in ('OBJECT', 'ARRAY') then null else {{ value }} end
+            as {{ field }},
         {%- endif %}
         {%- endfor %}
+        coalesce(
+            {%- for field in fields %}{% if field != 'labels' %}
+            field_types[{{ loop.index }}] in ('OBJECT', 'ARRAY') or
+            {%- endif %}{% endfor %}
+            ({{ labels_value }} is not null and not {{ p402_monitor.is_plain_labels_json(labels_value) }}),
+            false
+        ) as has_structured_value
     from (
         select
-            source_file,
-            source_line,
-            is_json_object,
-            case when is_json_object then json_extract_string(record_text, [
-                {%- for field in fields %}'$.{{ field }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-            ]) end as field_values,
-            case when is_json_object then regexp_extract(
-                record_text, '[{,]\s*"cost_usd"\s*:\s*(-?[0-9]+(\.[0-9]+)?)\s*[,}]', 1
-            ) end as cost_as_written
+            *,
+            {#- Values' types are asked for (a second parse of the line) only when a value other
+                than labels could be an object or an array, which a valid record never holds. #}
+            case
+                when false
+                {%- for field in fields %}{% if field != 'labels' %}
+                    or left(field_values[{{ loop.index }}], 1) in ('{', '[')
+                {%- endif %}{% endfor %}
+                    then json_type(record_text, [
+                        {%- for field in fields %}'$.{{ field }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+                    ])
+            end as field_types
         from (
             select
-                filename as source_file,
-                line_ordinal - min(line_ordinal) over (partition by filename) + 1 as source_line,
+                source_file,
+                source_line,
                 record_text,
-                case
-                    when json_valid(record_text) then json_type(record_text) = 'OBJECT'
-                    else false
-                end as is_json_object
-            from read_csv(
-                {{ p402_monitor.ledger_file_list(files) }},
-                columns = {'record_text': 'VARCHAR'},
-                delim = '\x01',
-                quote = '',
-                escape = '',
-                header = false,
-                auto_detect = false,
-                strict_mode = false,
-                new_line = '\n',
-                {#- A full_trace line can be long; beyond 64 MiB the build fails on that file. #}
-                max_line_size = 67108864,
-                buffer_size = 134217728,
-                hive_partitioning = false,
-                filename = true
-            ) with ordinality as lines (record_text, filename, line_ordinal)
-        ) as numbered_lines
-        where trim(record_text) <> ''
-    ) as parsed_lines
+                is_json_object,
+                case when is_json_object then json_extract_string(record_text, [
+                    {%- for field in fields %}'$.{{ field }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+                ]) end as field_values,
+                case when is_json_object then regexp_extract(
+                    record_text, '[{,]\s*"cost_usd"\s*:\s*(-?[0-9]+(\.[0-9]+)?)\s*[,}]', 1
+                ) end as cost_as_written
+            from (
+                select
+                    filename as source_file,
+                    line_ordinal - min(line_ordinal) over (partition by filename) + 1 as source_line,
+                    record_text,
+                    case
+                        when json_valid(record_text) then json_type(record_text) = 'OBJECT'
+                        else false
+                    end as is_json_object
+                from read_csv(
+                    {{ p402_monitor.ledger_file_list(files) }},
+                    columns = {'record_text': 'VARCHAR'},
+                    {#- A control character no JSON text holds unescaped: each line is one value. #}
+                    delim = '\x01',
+                    quote = '',
+                    escape = '',
+                    header = false,
+                    auto_detect = false,
+                    strict_mode = false,
+                    new_line = '\n',
+                    {#- A full_trace line can be long; beyond 64 MiB the build fails on that file. #}
+                    max_line_size = 67108864,
+                    buffer_size = 134217728,
+                    hive_partitioning = false,
+                    filename = true
+                ) with ordinality as lines (record_text, filename, line_ordinal)
+            ) as numbered_lines
+            where trim(record_text) <> ''
+        ) as extracted_lines
+    ) as typed_lines
 {% endmacro %}
+
+
+{#- True when a labels value (JSON text) is what the contract allows: an object whose values are
+    plain text or numbers, not objects or arrays. -#}
+{% macro is_plain_labels_json(labels_json) -%}
+    {#- Each step only for the values that passed the one before: DuckDB's JSON functions quote
+        the value they cannot parse in their error. -#}
+    case
+        when {{ labels_json }} is null or not json_valid({{ labels_json }}) then false
+        when json_type({{ labels_json }}) <> 'OBJECT' then false
+        else not coalesce(list_bool_or(list_transform(
+            json_extract({{ labels_json }}, '$.*'),
+            lambda labels_value: json_type(labels_value) in ('OBJECT', 'ARRAY')
+        )), false)
+    end
+{%- endmacro %}
 
 
 {% macro ledger_parquet_select(files, fields, with_integer_columns) %}
@@ -131,22 +178,44 @@
     {%- for row in described.rows -%}
         {%- do column_types.update({row[0]: row[1]}) -%}
     {%- endfor %}
+    {#- A Parquet column's type says whether its values can be objects or arrays. -#}
+    {%- set nested_types = ('STRUCT', 'MAP', 'UNION') -%}
+    {%- set structured_conditions = [] %}
     select
         filename as source_file,
         file_row_number + 1 as source_line,
         false as is_malformed_json,
         {%- for field in fields %}
         {%- set column_type = column_types.get(field) %}
+        {%- set is_nested = column_type is not none
+            and (column_type.startswith(nested_types) or column_type.endswith(']')) %}
         {%- if column_type is none %}
-        cast(null as varchar) as {{ field }}
-        {%- elif column_type.startswith('TIMESTAMP') %}
-        strftime({{ field }}, '%Y-%m-%dT%H:%M:%S.%fZ') as {{ field }}
-        {%- elif column_type.startswith('MAP') or column_type.startswith('STRUCT') %}
-        cast(to_json({{ field }}) as varchar) as {{ field }}
+        cast(null as varchar) as {{ field }},
+        {%- elif field == 'labels' %}
+        {%- set inner_type = column_type.split('(', 1)[1] if '(' in column_type else '' %}
+        {%- set has_nested_values = '[' in inner_type or 'STRUCT(' in inner_type or 'MAP(' in inner_type
+            or 'UNION(' in inner_type %}
+        {%- if column_type.startswith(('MAP', 'STRUCT')) and not has_nested_values %}
+        cast(to_json(labels) as varchar) as labels,
+        {%- elif column_type == 'VARCHAR' %}
+        case when {{ p402_monitor.is_plain_labels_json('labels') }} then labels end as labels,
+        {%- do structured_conditions.append(
+            '(labels is not null and not ' ~ p402_monitor.is_plain_labels_json('labels') ~ ')') %}
         {%- else %}
-        cast({{ field }} as varchar) as {{ field }}
-        {%- endif %}{% if not loop.last %},{% endif %}
+        cast(null as varchar) as labels,
+        {%- do structured_conditions.append('labels is not null') %}
+        {%- endif %}
+        {%- elif is_nested %}
+        cast(null as varchar) as {{ field }},
+        {%- do structured_conditions.append(field ~ ' is not null') %}
+        {%- elif column_type.startswith('TIMESTAMP') %}
+        strftime({{ field }}, '%Y-%m-%dT%H:%M:%S.%fZ') as {{ field }},
+        {%- else %}
+        cast({{ field }} as varchar) as {{ field }},
+        {%- endif %}
         {%- endfor %}
+        coalesce({{ structured_conditions | join(' or ') if structured_conditions else 'false' }}, false)
+            as has_structured_value
         {%- if with_integer_columns %}
         {%- for field in p402_monitor.ledger_integer_fields()
                 if column_types.get(field) in ('BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'UINTEGER', 'USMALLINT', 'UTINYINT') %},

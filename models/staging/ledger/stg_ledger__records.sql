@@ -37,6 +37,17 @@
 {%- for field in integer_fields if field ~ '_integer' in source_columns -%}
     {%- do typed_integer_fields.append(field) -%}
 {%- endfor -%}
+{#- The columns staging reads, by name: on a warehouse the meter's table may also hold content. -#}
+{%- set source_read_columns = ['source_file', 'source_line', 'is_malformed_json'] -%}
+{%- for column in ['source_file_bytes', 'has_structured_value'] if column in source_columns -%}
+    {%- do source_read_columns.append(column) -%}
+{%- endfor -%}
+{%- for field in p402_monitor.ledger_metadata_fields() if field not in unstaged_fields -%}
+    {%- do source_read_columns.append(field) -%}
+{%- endfor -%}
+{%- for field in typed_integer_fields -%}
+    {%- do source_read_columns.append(field ~ '_integer') -%}
+{%- endfor -%}
 {#- Only lines of files this build reads can have been staged before, and a nightly build on
     DuckDB usually reads new files only (the source lists the files that are new or grew): then
     no line needs comparing with those staged, and the comparison is left out. -#}
@@ -48,7 +59,11 @@ with
 
 source as (
 
-    select * from {{ source_relation }}
+    select
+        {%- for column in source_read_columns %}
+        {{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ source_relation }}
     {%- if compares_with_staged_lines %}
         {#- Looking among the lines of the files read first keeps the check from comparing
             with every line ever staged. #}
@@ -75,6 +90,11 @@ trimmed as (
             cast(null as {{ dbt.type_bigint() }}) as source_file_bytes,
         {%- endif %}
         coalesce(is_malformed_json, false) as is_malformed_json,
+        {% if 'has_structured_value' in source_columns -%}
+            coalesce(has_structured_value, false)
+        {%- else -%}
+            false
+        {%- endif %} as has_structured_value,
         {%- for field in p402_monitor.ledger_metadata_fields() if field not in unstaged_fields %}
             {{ field ~ '_integer' if field in typed_integer_fields
                 else p402_monitor.trimmed_or_null(dbt.cast(field, dbt.type_string())) }} as {{ field }}
@@ -121,6 +141,7 @@ validated as (
         *,
         case
             when is_malformed_json then 'malformed_json'
+            when has_structured_value then 'nested_value'
             when event_id is null then 'missing_event_id'
             when version_number is null or version_number < 1 then 'bad_version'
             when tenant_id is null then 'missing_tenant_id'

@@ -61,7 +61,7 @@ source as (
 
     select
         {%- for column in source_read_columns %}
-        {{ column }}{% if not loop.last %},{% endif %}
+            {{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ source_relation }}
     {%- if compares_with_staged_lines %}

@@ -22,7 +22,7 @@ METADATA_FIELDS = (
 # Machine-readable quarantine reasons, in the order they are checked: a record gets the first
 # that applies.
 QUARANTINE_REASONS = (
-    "malformed_json",          # not a JSON object (truncated line, not JSON at all)
+    "malformed_json",          # not a JSON object (truncated, not JSON at all, not UTF-8, over 64 MiB)
     "nested_value",            # an object or array where the contract has text or a number (or in labels)
     "missing_event_id",
     "bad_version",             # missing, not an integer, or below 1

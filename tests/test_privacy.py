@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import date
 
 import duckdb
@@ -76,6 +78,47 @@ def test_an_object_or_array_where_text_belongs_is_quarantined_and_never_kept(tmp
     """) == [('{"team":"search","tier":2}',)]
     assert query(database, "select department from main.fct_ai_events where event_id = 'evt_bracketed_text'") \
         == [("[legacy] Support",)]
+    assert MARKER not in result.output
+    for path in tmp_path.glob("monitor.duckdb*"):
+        assert MARKER.encode() not in path.read_bytes(), path
+    for folder in (project.PROJECT_DIR / "target", project.PROJECT_DIR / "logs"):
+        assert files_containing(folder, MARKER.encode()) == []
+
+
+def test_a_line_that_cannot_be_read_as_text_is_quarantined_without_being_quoted(tmp_path):
+    """A line that is not UTF-8, or is longer than 64 MiB, would stop DuckDB's reader with an
+    error quoting the whole line, content and all. It is a malformed record instead, at its own
+    line number, and the lines after it keep theirs."""
+    ledger = tmp_path / "ledger"
+    ledger.mkdir()
+    not_utf8 = ledger_record("evt_latin1", "2026-11-27T09:00:00Z", prompt=f"{MARKER} café")
+    too_long = ledger_record("evt_too_long", "2026-11-27T09:00:00Z", prompt=MARKER + "x" * (65 * 1024 * 1024))
+    lines = [
+        json.dumps(ledger_record("evt_1", "2026-11-27T09:00:00Z")).encode(),
+        json.dumps(not_utf8, ensure_ascii=False).encode("latin-1"),
+        json.dumps(ledger_record("evt_3", "2026-11-27T09:00:00Z")).encode(),
+        b"",
+        json.dumps(too_long).encode(),
+        json.dumps(ledger_record("evt_6", "2026-11-27T09:00:00Z")).encode(),
+    ]
+    (ledger / "part-0000.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    with gzip.open(ledger / "part-0001.jsonl.gz", "wb") as compressed:
+        compressed.write(lines[1] + b"\n" + lines[0].replace(b"evt_1", b"evt_gz") + b"\n")
+    database = tmp_path / "monitor.duckdb"
+    result = build(ledger, database, "--vars", "{quarantine_share_limit: 1}")
+
+    assert query(database, """
+        select regexp_extract(source_file, '[^/]*$'), source_line, event_id, quarantine_reason
+        from main_staging.stg_ledger__records order by 1, 2
+    """) == [
+        ("part-0000.jsonl", 1, "evt_1", None),
+        ("part-0000.jsonl", 2, None, "malformed_json"),
+        ("part-0000.jsonl", 3, "evt_3", None),
+        ("part-0000.jsonl", 5, None, "malformed_json"),
+        ("part-0000.jsonl", 6, "evt_6", None),
+        ("part-0001.jsonl.gz", 1, None, "malformed_json"),
+        ("part-0001.jsonl.gz", 2, "evt_gz", None),
+    ]
     assert MARKER not in result.output
     for path in tmp_path.glob("monitor.duckdb*"):
         assert MARKER.encode() not in path.read_bytes(), path

@@ -32,11 +32,11 @@
     the file), so that a truncated line still arrives here, with its file and line number, to be
     quarantined. Only the metadata paths are extracted from each line.
 #}
-{% macro ledger_files_select(jsonl_files, parquet_files, file_bytes) %}
+{% macro ledger_files_select(jsonl_files, parquet_files, file_bytes, unreadable_lines={}) %}
     {%- set fields = p402_monitor.ledger_metadata_fields() -%}
     {%- set branches = [] -%}
     {%- if jsonl_files -%}
-        {%- do branches.append(p402_monitor.ledger_jsonl_select(jsonl_files, fields)) -%}
+        {%- do branches.append(p402_monitor.ledger_jsonl_select(jsonl_files, fields, unreadable_lines)) -%}
     {%- endif -%}
     {%- if parquet_files -%}
         {%- do branches.append(p402_monitor.ledger_parquet_select(
@@ -63,7 +63,7 @@
 {%- endmacro %}
 
 
-{% macro ledger_jsonl_select(files, fields) %}
+{% macro ledger_jsonl_select(files, fields, unreadable_lines) %}
     {%- set labels_value = 'field_values[' ~ (fields.index('labels') + 1) ~ ']' %}
     select
         source_file,
@@ -122,32 +122,59 @@
                 ) end as cost_as_written
             from (
                 select
-                    filename as source_file,
-                    line_ordinal - min(line_ordinal) over (partition by filename) + 1 as source_line,
+                    source_file,
+                    source_line,
                     record_text,
                     case
                         when json_valid(record_text) then json_type(record_text) = 'OBJECT'
                         else false
                     end as is_json_object
-                from read_csv(
-                    {{ p402_monitor.ledger_file_list(files) }},
-                    columns = {'record_text': 'VARCHAR'},
-                    {#- A control character no JSON text holds unescaped: each line is one value. #}
-                    delim = '\x01',
-                    quote = '',
-                    escape = '',
-                    header = false,
-                    auto_detect = false,
-                    strict_mode = false,
-                    new_line = '\n',
-                    {#- A full_trace line can be long; beyond 64 MiB the build fails on that file. #}
-                    max_line_size = 67108864,
-                    buffer_size = 134217728,
-                    hive_partitioning = false,
-                    filename = true
-                ) with ordinality as lines (record_text, filename, line_ordinal)
-            ) as numbered_lines
-            where trim(record_text) <> ''
+                from (
+                    select
+                        source_file,
+                        {%- if unreadable_lines %}
+                        {#- The reader skipped the unreadable lines: a line's number in its file is
+                            its rank among the lines read plus the unreadable lines before it. #}
+                        rank_in_file + (
+                            select count(*)
+                            from (
+                                values
+                                {%- for file, lines in unreadable_lines.items() %}{% for line in lines %}
+                                ({{ p402_monitor.sql_string(file) }}, {{ line - loop.index }})
+                                {%- if not loop.last %},{% endif %}{% endfor %}{% if not loop.last %},{% endif %}
+                                {%- endfor %}
+                            ) as unreadable (source_file, lines_read_before)
+                            where
+                                unreadable.source_file = ranked_lines.source_file
+                                and unreadable.lines_read_before < ranked_lines.rank_in_file
+                        ) as source_line,
+                        {%- else %}
+                        rank_in_file as source_line,
+                        {%- endif %}
+                        record_text
+                    from (
+                        select
+                            filename as source_file,
+                            line_ordinal - min(line_ordinal) over (partition by filename) + 1 as rank_in_file,
+                            record_text
+                        from {{ p402_monitor.ledger_jsonl_lines(files, skip_unreadable=unreadable_lines | length > 0) }}
+                            with ordinality as lines (record_text, filename, line_ordinal)
+                    ) as ranked_lines
+                ) as numbered_lines
+                where trim(record_text) <> ''
+                {%- if unreadable_lines %}
+                union all
+                {#- Each unreadable line is a record whose text is not read: malformed. #}
+                select source_file, source_line, null, false
+                from (
+                    values
+                    {%- for file, lines in unreadable_lines.items() %}{% for line in lines %}
+                    ({{ p402_monitor.sql_string(file) }}, {{ line }})
+                    {%- if not loop.last %},{% endif %}{% endfor %}{% if not loop.last %},{% endif %}
+                    {%- endfor %}
+                ) as unreadable (source_file, source_line)
+                {%- endif %}
+            ) as read_lines
         ) as extracted_lines
     ) as typed_lines
 {% endmacro %}
@@ -229,4 +256,63 @@
         hive_partitioning = false,
         union_by_name = true
     )
+{% endmacro %}
+
+
+{#- The lines of JSONL files, one text value each. A line that is not UTF-8 text, or is longer
+    than 64 MiB, stops the read with an error that quotes the line, unless skip_unreadable
+    (record_unreadable also lists those lines in DuckDB's rejects tables: unreadable_jsonl_lines). -#}
+{% macro ledger_jsonl_lines(files, skip_unreadable=false, record_unreadable=false) -%}
+    read_csv(
+        {{ p402_monitor.ledger_file_list(files) }},
+        columns = {'record_text': 'VARCHAR'},
+        {#- A control character no JSON text holds unescaped: each line is one value. #}
+        delim = '\x01',
+        quote = '',
+        escape = '',
+        header = false,
+        auto_detect = false,
+        strict_mode = false,
+        new_line = '\n',
+        max_line_size = 67108864,
+        buffer_size = 134217728,
+        hive_partitioning = false,
+        {%- if skip_unreadable or record_unreadable %}
+        ignore_errors = true,
+        {%- endif %}
+        {%- if record_unreadable %}
+        store_rejects = true,
+        rejects_table = 'p402_unreadable_lines',
+        rejects_scan = 'p402_unreadable_scans',
+        {%- endif %}
+        filename = true
+    )
+{%- endmacro %}
+
+
+{#- The lines of these JSONL files that cannot be read as text ({file: [line numbers]}): not UTF-8,
+    or longer than 64 MiB. One pass over the files that reads no JSON; the lines' text stays in
+    DuckDB's temporary rejects tables, which are dropped without being read. -#}
+{% macro unreadable_jsonl_lines(files) %}
+    {%- set unreadable = {} -%}
+    {%- if files -%}
+        {%- set drop_rejects -%}
+            drop table if exists p402_unreadable_lines; drop table if exists p402_unreadable_scans
+        {%- endset -%}
+        {%- do run_query(drop_rejects) -%}
+        {%- do run_query('select count(record_text) from '
+                         ~ p402_monitor.ledger_jsonl_lines(files, record_unreadable=true)) -%}
+        {%- set rejected -%}
+            select distinct scans.file_path, errors.line
+            from p402_unreadable_lines as errors
+            inner join p402_unreadable_scans as scans
+                on errors.scan_id = scans.scan_id and errors.file_id = scans.file_id
+            order by 1, 2
+        {%- endset -%}
+        {%- for row in run_query(rejected).rows -%}
+            {%- do unreadable.setdefault(row[0], []).append(row[1]) -%}
+        {%- endfor -%}
+        {%- do run_query(drop_rejects) -%}
+    {%- endif -%}
+    {{ return(unreadable) }}
 {% endmacro %}

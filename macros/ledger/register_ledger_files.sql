@@ -25,7 +25,8 @@
         create schema if not exists {{ relation.without_identifier() }};
         create or replace view {{ relation }} as
         {% if unread.jsonl or unread.parquet -%}
-            {{ p402_monitor.ledger_files_select(unread.jsonl, unread.parquet, files.bytes) }}
+            {{ p402_monitor.ledger_files_select(unread.jsonl, unread.parquet, files.bytes,
+                                                p402_monitor.unreadable_jsonl_lines(unread.jsonl)) }}
         {%- else -%}
             {#- Nothing new: the same columns, no rows. #}
             select * from (

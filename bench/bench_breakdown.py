@@ -1,4 +1,4 @@
-"""Benchmark of `breakdown` on a built database (10M events in the issue's target).
+"""Benchmark of `breakdown` on a built database (10M events for the recorded figures).
 
 For one, two and three dimensions with two filters, the query `breakdown` runs (compiled by
 MetricFlow, filtered and summed by the reporter) is timed against the same aggregation written

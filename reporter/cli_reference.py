@@ -15,6 +15,7 @@ def render() -> str:
         "Generated from `p402-monitor COMMAND --help` by `python -m reporter.cli_reference`.\n",
     ]
     root = cli.make_context("p402-monitor", [], resilient_parsing=True)
+    sections.append(f"## p402-monitor\n\n```text\n{cli.get_help(root)}\n```\n")
     for name in sorted(cli.commands):
         command = cli.commands[name]
         context = command.make_context(name, [], parent=root, resilient_parsing=True)

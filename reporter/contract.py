@@ -1,7 +1,8 @@
 """The ledger contract as Python constants, shared by the generator, the CLI and the tests.
 
-The dbt project holds its own copy of the enumerations (``dbt_project.yml`` vars), because the
-SQL must run without Python; ``tests/test_contract.py`` keeps the two in step.
+The dbt project holds its own copy of the enumerations (``macros/ledger/ledger_enums.sql``) and of
+the quarantine reasons (the staging model and its tests), because the SQL must run without Python;
+``tests/test_contract.py`` keeps them in step.
 """
 
 OUTCOMES = ("accepted", "rejected", "revised", "escalated", "failed")
@@ -42,3 +43,6 @@ QUARANTINE_REASONS = (
     "bad_latency",             # not an integer >= 0
     "beyond_lookback",         # valid, but arrived after an incremental build's lookback: needs --full-refresh
 )
+
+# The tenant the reconciliation files a record under when its tenant_id cannot be read.
+UNKNOWN_TENANT = "(unknown)"

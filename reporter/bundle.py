@@ -2,8 +2,11 @@
 
 A bundle is a folder (or a zip) holding report.pdf, csv/*.csv and manifest.json. The manifest
 records every parameter, the ledger's high-water mark, record counts, the software version, and
-the SHA-256, size and column totals of every other file, so that `verify` can prove that nothing
-was altered and that every CSV still adds up.
+the SHA-256, size and column totals of every other file. `verify` checks every file against the
+manifest and the manifest's counts and totals against the CSVs, which catches any change made to
+part of a bundle. A bundle cannot vouch for itself against someone who rewrites every file and
+the manifest too: for that, the bundle's fingerprint (the SHA-256 of its manifest, printed when
+it is written) is kept apart from it, and `verify --fingerprint` compares the two.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from . import __version__
 from .breakdown import BreakdownRequest, resolve_tenant, run_breakdown, tenants
+from .contract import UNKNOWN_TENANT
 from .drift import DriftRequest, Window, default_baseline, run_drift
 from .insights import KINDS, InsightsRequest, run_insight
 from .output import text_value, to_csv
@@ -73,6 +77,7 @@ class Timings:
 class BundleResult:
     path: Path
     manifest: dict
+    fingerprint: str
     timings: Timings = field(default_factory=Timings)
 
 
@@ -191,6 +196,9 @@ def reconciliation(layer, warehouse, tenant, start, end, department: Table) -> R
         f"from {schema}.rpt_ledger_reconciliation where tenant_id = ? and ledger_date between ? and ?",
         [tenant, start, end])
     read, latest, superseded, replays, quarantined, latest_cost = rows[0]
+    _, unassignable = warehouse.query(
+        f"select coalesce(sum(records_read), 0) from {schema}.rpt_ledger_reconciliation "
+        f"where tenant_id = '{UNKNOWN_TENANT}' or ledger_date is null")
     _, reasons = warehouse.query(
         f"select quarantine_reason, sum(quarantined_records), sum(quarantined_cost_usd) "
         f"from {schema}.rpt_quarantine_reasons where tenant_id = ? and ledger_date between ? and ? "
@@ -200,6 +208,7 @@ def reconciliation(layer, warehouse, tenant, start, end, department: Table) -> R
         replay_records=int(replays), quarantined_records=int(quarantined),
         quarantined_by_reason=[(reason, int(count), Decimal(cost)) for reason, count, cost in reasons],
         latest_cost_usd=Decimal(latest_cost), unattributed_cost_usd=unattributed_cost(department),
+        unassignable_records=int(unassignable[0][0]),
     )
 
 
@@ -224,7 +233,8 @@ def csv_files(data: ReportData) -> dict[str, str]:
          ["replays", rec.replay_records, ""],
          ["quarantined", rec.quarantined_records, sum((c for _, _, c in rec.quarantined_by_reason), Decimal(0))],
          *[[f"quarantined:{reason}", count, cost] for reason, count, cost in rec.quarantined_by_reason],
-         ["unattributed_spend", "", rec.unattributed_cost_usd]],
+         ["unattributed_spend", "", rec.unattributed_cost_usd],
+         ["unassignable_records_ledger_wide", rec.unassignable_records, ""]],
     )
     return files
 
@@ -271,6 +281,7 @@ def manifest_for(data: ReportData, files: dict[str, bytes], csv_texts: dict[str,
             "superseded_versions": data.reconciliation.superseded_records,
             "replays": data.reconciliation.replay_records,
             "quarantined": data.reconciliation.quarantined_records,
+            "unassignable_ledger_wide": data.reconciliation.unassignable_records,
         },
         "totals": {
             "events": data.total_events,
@@ -319,7 +330,7 @@ def write_bundle(data: ReportData, out: Path, render_pdf) -> BundleResult:
                 (folder / name).parent.mkdir(parents=True, exist_ok=True)
                 (folder / name).write_bytes(content)
             replace_folder(folder, out)
-        return BundleResult(out, manifest, timings)
+        return BundleResult(out, manifest, sha256(files["manifest.json"]), timings)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -346,17 +357,26 @@ def read_bundle(path: Path) -> dict[str, bytes]:
     if path.is_file():
         try:
             with zipfile.ZipFile(path) as bundle:
-                return {name: bundle.read(name) for name in bundle.namelist() if not name.endswith("/")}
+                names = [name for name in bundle.namelist() if not name.endswith("/")]
+                repeated = sorted({name for name in names if names.count(name) > 1})
+                if repeated:
+                    raise BundleError(f"{path} holds {', '.join(repeated)} more than once: "
+                                      "a bundle holds each file once")
+                return {name: bundle.read(name) for name in names}
         except zipfile.BadZipFile:
             raise BundleError(f"{path} is neither a bundle folder nor a zip file") from None
     raise BundleError(f"no bundle at {path}")
 
 
-def verify(path: Path) -> list[str]:
-    """Every way the bundle differs from its manifest; empty when it is intact."""
+def verify(path: Path, fingerprint: str | None = None) -> list[str]:
+    """Every way the bundle differs from its manifest (and from `fingerprint`, the SHA-256 of the
+    manifest as written, when given); empty when it is intact."""
     files = read_bundle(path)
     if "manifest.json" not in files:
         return ["manifest.json: missing"]
+    if fingerprint is not None and sha256(files["manifest.json"]) != fingerprint.strip().lower():
+        return [f"manifest.json: its SHA-256 is {sha256(files['manifest.json'])}, not the fingerprint "
+                f"{fingerprint.strip()} the bundle was written with"]
     try:
         manifest = json.loads(files["manifest.json"])
         listed = manifest["files"]
@@ -378,9 +398,35 @@ def verify(path: Path) -> list[str]:
                 problems.append(f"{name}: not a readable CSV")
     for name in sorted(set(files) - set(listed) - {"manifest.json"}):
         problems.append(f"{name}: not listed in the manifest")
-    total = manifest.get("totals", {}).get("cost_usd")
-    for name, expected in sorted(listed.items()):
-        view_total = expected.get("totals", {}).get("cost_usd")
-        if name.startswith("csv/by_") and view_total is not None and Decimal(view_total) != Decimal(total or 0):
-            problems.append(f"{name}: cost_usd adds up to {view_total}, the report total is {total}")
+    problems += manifest_disagreements(manifest, files)
+    return problems
+
+
+def manifest_disagreements(manifest: dict, files: dict[str, bytes]) -> list[str]:
+    """Where the manifest's own counts and totals disagree with the CSVs it lists."""
+    problems = []
+    totals = manifest.get("totals", {})
+    for name, listed in sorted(manifest["files"].items()):
+        if not name.startswith("csv/by_"):
+            continue
+        for column, report_total in (("cost_usd", totals.get("cost_usd")), ("events", totals.get("events"))):
+            view_total = listed.get("totals", {}).get(column)
+            if view_total is not None and Decimal(view_total) != Decimal(report_total or 0):
+                problems.append(f"{name}: {column} adds up to {view_total}, the manifest's total is {report_total}")
+    try:
+        rows = list(csv.reader(io.StringIO(files.get("csv/reconciliation.csv", b"").decode("utf-8"))))
+    except UnicodeDecodeError:
+        return problems
+    reconciled = {row[0]: row[1:] for row in rows[1:] if row}
+    counts = manifest.get("records", {})
+    for measure, key in (("records_read", "read"), ("latest_versions", "latest_versions"),
+                         ("superseded_versions", "superseded_versions"), ("replays", "replays"),
+                         ("quarantined", "quarantined"), ("unassignable_records_ledger_wide", "unassignable_ledger_wide")):
+        if measure in reconciled and str(counts.get(key)) != reconciled[measure][0]:
+            problems.append(f"manifest.json: records {key} is {counts.get(key)}, "
+                            f"csv/reconciliation.csv says {reconciled[measure][0]}")
+    if "unattributed_spend" in reconciled and totals.get("unattributed_cost_usd") is not None \
+            and Decimal(totals["unattributed_cost_usd"]) != Decimal(reconciled["unattributed_spend"][1] or 0):
+        problems.append(f"manifest.json: unattributed_cost_usd is {totals['unattributed_cost_usd']}, "
+                        f"csv/reconciliation.csv says {reconciled['unattributed_spend'][1]}")
     return problems

@@ -206,7 +206,7 @@ def last_full_month(last_day):
 
 @cli.command()
 @click.option("--by", "by", required=True, metavar="DIM[,DIM…]",
-              help="Dimensions to group by, in column order (see the list below).")
+              help="Dimensions to group by, in column order (listed above).")
 @click.option("--from", "start", metavar="DATE", help="First UTC day, inclusive (YYYY-MM-DD).")
 @click.option("--to", "end", metavar="DATE", help="Last UTC day, inclusive (YYYY-MM-DD).")
 @click.option("--period", metavar="YYYY-MM", help="A calendar month (instead of --from/--to).")
@@ -414,6 +414,8 @@ def report(period, start, end, baseline_from, baseline_to, where, tenant, as_of,
         raise click.ClickException(f"no bundle written: {error}") from None
     click.echo(f"Wrote {result.path} ({result.manifest['parameters']['tenant']}, "
                f"{first_day} to {last_day}, ${Decimal(result.manifest['totals']['cost_usd']):,.2f})")
+    click.echo(f"Fingerprint {result.fingerprint} (keep it apart from the bundle; "
+               f"p402-monitor verify --fingerprint checks it)")
 
 
 def _baseline_window(baseline_from, baseline_to):
@@ -475,9 +477,10 @@ def nightly(out_dir, ledger, duckdb_path, profiles_dir, target, today):
                     except drift_lib.DriftError as error:
                         click.echo(f"nightly {today}: {tenant} {period.label}: skipped, {error}")
                         continue
-                    bundle_lib.write_bundle(data, target, render_pdf)
+                    result = bundle_lib.write_bundle(data, target, render_pdf)
                     written += 1
-                    click.echo(f"nightly {today}: {tenant} {period.label}: wrote {target}")
+                    click.echo(f"nightly {today}: {tenant} {period.label}: wrote {target}, "
+                               f"fingerprint {result.fingerprint}")
     except (breakdown_lib.BreakdownError, SemanticLayerMissing, WarehouseUnavailable,
             bundle_lib.BundleError, OSError) as error:
         raise click.ClickException(f"nightly {today} failed after {written} bundle(s): {error}") from None
@@ -486,24 +489,33 @@ def nightly(out_dir, ledger, duckdb_path, profiles_dir, target, today):
 
 @cli.command()
 @click.argument("path", type=click.Path())
-def verify(path):
-    """Check a report bundle against its manifest: every hash, size and CSV total.
+@click.option("--fingerprint", metavar="SHA256",
+              help="The fingerprint printed when the bundle was written (the SHA-256 of its manifest), "
+                   "kept apart from it: proves the manifest itself is the one written.")
+def verify(path, fingerprint):
+    """Check a report bundle against its manifest: every hash, size and CSV total, and the
+    manifest's counts and totals against the CSVs.
 
-    Exits 0 only if everything matches; otherwise names each file that does not.
+    Exits 0 only if everything matches; otherwise names each file that does not. Without
+    --fingerprint this catches any change to part of a bundle; with it, also a bundle rewritten
+    whole, manifest included.
 
     Example:
 
-        p402-monitor verify reports/acme-2026-10.zip
+        p402-monitor verify reports/acme-2026-10.zip --fingerprint 3f5a…
     """
     try:
-        problems = bundle_lib.verify(Path(path))
+        problems = bundle_lib.verify(Path(path), fingerprint)
     except bundle_lib.BundleError as error:
         raise click.ClickException(str(error)) from None
     if problems:
         for problem in problems:
             click.echo(f"FAILED {problem}", err=True)
         raise click.ClickException(f"{path} does not match its manifest ({len(problems)} problem(s))")
-    click.echo(f"OK {path}: every file matches the manifest")
+    manifest_sha256 = bundle_lib.sha256(bundle_lib.read_bundle(Path(path))["manifest.json"])
+    click.echo(f"OK {path}: every file matches the manifest"
+               + (", and the manifest matches the fingerprint" if fingerprint else
+                  f"; fingerprint {manifest_sha256} (compare it with the one published with the bundle)"))
 
 
 def _echo_rows(output_format, columns, rows):

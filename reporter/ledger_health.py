@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from .contract import UNKNOWN_TENANT
 from .warehouse import open_warehouse
 
 
@@ -25,9 +26,9 @@ class ReconciliationSummary:
 def reconciliation_summary(database: Path) -> ReconciliationSummary:
     with open_warehouse(str(database)) as warehouse:
         _, rows = warehouse.query(
-            """
+            f"""
             select
-                count(distinct tenant_id) filter (where tenant_id <> '(unknown)'),
+                count(distinct tenant_id) filter (where tenant_id <> '{UNKNOWN_TENANT}'),
                 sum(records_read), sum(latest_records), sum(superseded_records),
                 sum(replay_records), sum(quarantined_records), sum(latest_cost_usd),
                 min(ledger_date), max(ledger_date)

@@ -445,6 +445,7 @@ def reconciliation_context(data: ReportData) -> dict:
         "latest_cost": money(_decimal(rec.latest_cost_usd)),
         "unattributed_cost": money(_decimal(rec.unattributed_cost_usd)),
         "unattributed_share": percent(_ratio(rec.unattributed_cost_usd, rec.latest_cost_usd)),
+        "unassignable_records": count(rec.unassignable_records) if rec.unassignable_records else None,
     }
 
 

@@ -60,6 +60,9 @@ class Reconciliation:
     quarantined_by_reason: list[tuple[str, int, Decimal]]   # reason, records, readable cost
     latest_cost_usd: Decimal
     unattributed_cost_usd: Decimal
+    # Records of the whole ledger whose tenant, or both of whose timestamps, cannot be read: no
+    # tenant's report can hold them, so each report states how many there are.
+    unassignable_records: int = 0
 
 
 @dataclass

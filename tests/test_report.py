@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
+import zipfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from conftest import build, ledger_record, run_cli, write_ledger
+from conftest import build, ledger_record, query, run_cli, write_ledger
 from reporter import bundle as bundle_lib
 from reporter.generate import generate_ledger
 
@@ -137,6 +139,68 @@ def test_verify_catches_an_edited_total_even_with_a_matching_hash(report_bundle,
         files["manifest.json"] = json.dumps(manifest).encode("utf-8")
     result = run_cli("verify", tampered_copy(out, tmp_path, change))
     assert result.exit_code == 1 and "csv/by_vendor.csv: column totals differ" in result.output
+
+
+def test_verify_checks_the_manifest_against_the_csvs(report_bundle, tmp_path):
+    """The manifest's own counts and totals are checked too, not only the files it lists."""
+    _, _, out = report_bundle
+
+    def change(files):
+        manifest = json.loads(files["manifest.json"])
+        manifest["records"]["read"] += 1
+        manifest["totals"]["events"] += 1
+        files["manifest.json"] = json.dumps(manifest).encode("utf-8")
+    result = run_cli("verify", tampered_copy(out, tmp_path, change))
+    assert result.exit_code == 1
+    assert "manifest.json: records read is" in result.output
+    assert "csv/by_department.csv: events adds up to" in result.output
+
+
+def test_the_fingerprint_kept_apart_catches_a_bundle_rewritten_whole(small_ledger, tmp_path):
+    summary, _, database = small_ledger
+    out = tmp_path / "bundle.zip"
+    written = run_cli("report", "--duckdb", database, "--period", "2026-10", "--tenant", summary.tenants[0],
+                      "--out", out)
+    assert written.exit_code == 0, written.output
+    fingerprint = bundle_lib.sha256(bundle_files(out)["manifest.json"])
+    assert f"Fingerprint {fingerprint}" in written.output
+    assert run_cli("verify", out, "--fingerprint", fingerprint).exit_code == 0
+
+    def reseal(files):
+        """A consistent forgery: the manifest rewritten to match (here, only its timestamp)."""
+        manifest = json.loads(files["manifest.json"])
+        manifest["generated_at"] = "2026-11-01T00:00:00+00:00"
+        files["manifest.json"] = json.dumps(manifest).encode("utf-8")
+    forged = tampered_copy(out, tmp_path, reseal)
+    assert run_cli("verify", forged).exit_code == 0
+    result = run_cli("verify", forged, "--fingerprint", fingerprint)
+    assert result.exit_code == 1 and "not the fingerprint" in result.output
+
+
+def test_a_zip_holding_a_file_twice_is_rejected(report_bundle, tmp_path):
+    _, _, out = report_bundle
+    doubled = tmp_path / "doubled.zip"
+    shutil.copy(out, doubled)
+    with zipfile.ZipFile(doubled, "a") as bundle, pytest.warns(UserWarning, match="Duplicate name"):
+        bundle.writestr("csv/by_department.csv", b"department,cost_usd\nFinance,0\n")
+    result = run_cli("verify", doubled)
+    assert result.exit_code == 1 and "csv/by_department.csv more than once" in result.output
+
+
+def test_records_no_tenant_can_hold_are_stated_in_every_bundle(report_bundle):
+    """Records whose tenant or both timestamps cannot be read belong to no tenant's report: each
+    bundle says how many the ledger holds."""
+    _, database, out = report_bundle
+    files = bundle_files(out)
+    (expected,) = query(database, """
+        select count(*) from main_staging.stg_ledger__records
+        where tenant_id is null or (occurred_at is null and recorded_at is null)
+    """)[0]
+    assert expected > 0
+    rows = {row[0]: row[1] for row in csv.reader(io.StringIO(files["csv/reconciliation.csv"].decode("utf-8")))}
+    assert rows["unassignable_records_ledger_wide"] == str(expected)
+    assert json.loads(files["manifest.json"])["records"]["unassignable_ledger_wide"] == expected
+    assert "no tenant's report can hold them" in " ".join(pdf_text(files["report.pdf"]).split())
 
 
 def test_same_ledger_and_parameters_give_byte_identical_csvs(report_bundle, tmp_path):

@@ -47,11 +47,23 @@ class BreakdownResult:
     dimensions: tuple[str, ...] = ()
 
 
+# The days a query may name: MetricFlow's time constraints stop at the end of 2040, and baseline
+# windows are counted back from the period, which must stay far from the first representable day.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2040, 12, 31)
+
+
 def parse_day(text: str, option: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise BreakdownError(f"{option} '{text}' is not a date; use YYYY-MM-DD") from None
+    return check_day(day, option)
+
+
+def check_day(day: date, option: str) -> date:
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise BreakdownError(f"{option} {day} is outside the days Monitor reports on ({EARLIEST_DAY} to {LATEST_DAY})")
+    return day
 
 
 def period_bounds(period: str) -> tuple[date, date]:
@@ -60,6 +72,8 @@ def period_bounds(period: str) -> tuple[date, date]:
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise BreakdownError(f"--period '{period}' is not a month; use YYYY-MM")
     year, month = int(match.group(1)), int(match.group(2))
+    if not EARLIEST_DAY.year <= year <= LATEST_DAY.year:
+        raise BreakdownError(f"--period {period} is outside the days Monitor reports on ({EARLIEST_DAY} to {LATEST_DAY})")
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
@@ -98,6 +112,9 @@ def parse_where(conditions, dimensions: dict[str, str]) -> tuple[tuple[str, str]
         if not separator:
             raise BreakdownError(f"--where '{condition}' is not DIM=VALUE")
         check_dimension(name, dimensions)
+        if name == "tenant":
+            # Filters on one dimension are OR-ed: a tenant here would widen the query to a second tenant.
+            raise BreakdownError("--where cannot filter on 'tenant': every query is for one tenant, chosen with --tenant")
         if dimensions[name].startswith("metric_time__"):
             raise BreakdownError(f"--where cannot filter on '{name}': use --from/--to or --period")
         parsed.append((name, value))

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -49,6 +50,7 @@ VIEWS = (
 DRIFT_DIMENSIONS = ("department", "workflow", "model_used", "vendor", "customer")
 MOVERS = 5
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)   # fixed, so that the same files make the same archive
+REQUIRED_FILES = ("report.pdf", "csv/reconciliation.csv")
 
 
 class BundleError(Exception):
@@ -303,6 +305,7 @@ def write_bundle(data: ReportData, out: Path, render_pdf) -> BundleResult:
     failure the temporary place is removed and `out` is left as it was.
     """
     out = Path(out).resolve()
+    check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     timings = Timings()
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -335,13 +338,30 @@ def write_bundle(data: ReportData, out: Path, render_pdf) -> BundleResult:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def check_replaceable(out: Path) -> None:
+    """Writing a bundle may replace an earlier bundle at `out`, never anything else."""
+    if not out.exists() and not out.is_symlink():
+        return
+    if out.suffix == ".zip" and out.is_file():
+        try:
+            with zipfile.ZipFile(out) as existing:
+                if "manifest.json" in existing.namelist():
+                    return
+        except zipfile.BadZipFile:
+            pass
+    elif out.suffix != ".zip" and out.is_dir():
+        held = {str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()}
+        if "manifest.json" in held and all(name in ("manifest.json", "report.pdf")
+                                           or (name.startswith("csv/") and name.endswith(".csv")) for name in held):
+            return
+    raise BundleError(f"{out} exists and is not a report bundle: not replacing it")
+
+
 def replace_folder(new: Path, out: Path) -> None:
     """Move `new` to `out`; an existing bundle there is swapped out only once `new` is in place."""
     if not out.exists():
         os.rename(new, out)
         return
-    if not (out / "manifest.json").is_file():
-        raise BundleError(f"{out} exists and is not a report bundle: not replacing it")
     retired = out.with_name(f".{out.name}.retired")
     shutil.rmtree(retired, ignore_errors=True)
     os.rename(out, retired)
@@ -365,6 +385,8 @@ def read_bundle(path: Path) -> dict[str, bytes]:
                 return {name: bundle.read(name) for name in names}
         except zipfile.BadZipFile:
             raise BundleError(f"{path} is neither a bundle folder nor a zip file") from None
+        except (zlib.error, EOFError, ValueError) as error:
+            raise BundleError(f"{path} is a damaged zip file ({error})") from None
     raise BundleError(f"no bundle at {path}")
 
 
@@ -380,9 +402,13 @@ def verify(path: Path, fingerprint: str | None = None) -> list[str]:
     try:
         manifest = json.loads(files["manifest.json"])
         listed = manifest["files"]
+        if not isinstance(listed, dict) or not all(isinstance(entry, dict) for entry in listed.values()) \
+                or not isinstance(manifest.get("totals", {}), dict) or not isinstance(manifest.get("records", {}), dict):
+            raise TypeError
     except (ValueError, KeyError, TypeError):
         return ["manifest.json: not a bundle manifest"]
-    problems = []
+    problems = [f"{name}: missing from the manifest (every bundle has one)"
+                for name in REQUIRED_FILES if name not in listed]
     for name, expected in sorted(listed.items()):
         content = files.get(name)
         if content is None:
@@ -398,7 +424,10 @@ def verify(path: Path, fingerprint: str | None = None) -> list[str]:
                 problems.append(f"{name}: not a readable CSV")
     for name in sorted(set(files) - set(listed) - {"manifest.json"}):
         problems.append(f"{name}: not listed in the manifest")
-    problems += manifest_disagreements(manifest, files)
+    try:
+        problems += manifest_disagreements(manifest, files)
+    except (InvalidOperation, TypeError, IndexError):
+        problems.append("manifest.json: a count or total is not a number")
     return problems
 
 

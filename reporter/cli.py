@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -121,12 +123,12 @@ def generate(events, days, seed, out, file_format, tenants, bad_rate, end):
         p402-monitor generate --events 1000000 --days 90 --seed 7 --out ledger/
     """
     try:
-        summary = generate_ledger(
-            Path(out), events=events, days=days, seed=seed, fmt=file_format, tenants=tenants,
-            bad_rate=bad_rate, end=end.date() if end else None,
-        )
+        summary = _generate_into(Path(out), events=events, days=days, seed=seed, fmt=file_format, tenants=tenants,
+                                 bad_rate=bad_rate, end=end.date() if end else None)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write the ledger to {out}: {error}") from None
     click.echo(
         f"Wrote {summary.records_written:,} records ({summary.events:,} events, "
         f"{sum(summary.bad_records_by_reason.values()):,} bad) in {len(summary.files)} files "
@@ -164,7 +166,8 @@ def build(ledger, duckdb_path, profiles_dir, target, as_of, full_refresh, unit_t
 @click.option("--dir", "demo_dir", type=click.Path(file_okay=False), default="demo", show_default=True,
               help="Folder for the sample ledger and the database.")
 @click.option("--events", type=click.IntRange(min=1), default=100_000, show_default=True)
-@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True)
+@click.option("--days", type=click.IntRange(min=62), default=90, show_default=True,
+              help="Days of history: at least 62, so that the last whole month is in the ledger to report on.")
 @click.option("--seed", type=int, default=402, show_default=True)
 def demo(demo_dir, events, days, seed):
     """Generate a sample ledger, build it, and show where the results are.
@@ -176,8 +179,15 @@ def demo(demo_dir, events, days, seed):
     demo_dir = Path(demo_dir).resolve()
     ledger_dir = demo_dir / "ledger"
     database = demo_dir / project.DEFAULT_DUCKDB_FILE
+    marker = demo_dir / DEMO_MARKER
+    if demo_dir.exists() and any(demo_dir.iterdir()) and not marker.is_file():
+        raise click.UsageError(f"--dir {demo_dir} is not empty and was not made by `p402-monitor demo`: "
+                               "choose a new folder")
+    # A folder an earlier demo made: its ledger and database are replaced, not added to.
     shutil.rmtree(ledger_dir, ignore_errors=True)
     database.unlink(missing_ok=True)
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text("Made by `p402-monitor demo`, which may replace what it wrote here.\n", encoding="utf-8")
     summary = generate_ledger(ledger_dir, events=events, days=days, seed=seed, tenants=2)
     click.echo(f"Sample ledger: {summary.records_written:,} records in {ledger_dir}")
     _run_build(dbt_invoke.BuildSettings(ledger=str(ledger_dir), duckdb=str(database)))
@@ -185,16 +195,40 @@ def demo(demo_dir, events, days, seed):
     click.echo(ledger_health.format_summary(ledger_health.reconciliation_summary(database)))
     month_start, month_end = last_full_month(summary.last_day)
     bundles = []
-    for tenant in summary.tenants:
-        out = demo_dir / "reports" / f"{tenant}_{month_start:%Y-%m}.zip"
-        _write_report(open_warehouse(str(database)), month_start, month_end, None, (), tenant, None, out)
-        bundles.append(out)
+    try:
+        for tenant in summary.tenants:
+            out = demo_dir / "reports" / f"{tenant}_{month_start:%Y-%m}.zip"
+            _write_report(open_warehouse(str(database)), month_start, month_end, None, (), tenant, None, out)
+            bundles.append(out)
+    except (breakdown_lib.BreakdownError, WarehouseUnavailable, bundle_lib.BundleError, OSError) as error:
+        raise click.ClickException(f"no report written: {error}") from None
     click.echo("")
     click.echo(f"Database:  {database}")
     click.echo(f"Explore:   p402-monitor breakdown --duckdb {database} --tenant {summary.tenants[0]} "
                f"--by department,model_used --period {month_start:%Y-%m}")
     for out in bundles:
         click.echo(f"Report:    {out}  (report.pdf, csv/, manifest.json; check it with p402-monitor verify)")
+
+
+def _generate_into(out: Path, **options):
+    """generate_ledger; a folder that was new or empty is left as it was if it fails midway."""
+    existed = out.exists()
+    was_empty = not existed or (out.is_dir() and not any(out.iterdir()))
+    try:
+        return generate_ledger(out, **options)
+    except BaseException:
+        if was_empty and out.is_dir():
+            for path in out.iterdir():
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            if not existed:
+                out.rmdir()
+        raise
+
+
+DEMO_MARKER = ".p402-monitor-demo"
 
 
 def last_full_month(last_day):
@@ -347,11 +381,15 @@ def insights(kinds, start, end, period, top, where, tenant, output_format, duckd
         click.echo(output.to_csv([*result.table.columns, "finding"],
                                  [[*row, finding] for row, finding in zip(result.table.rows, result.findings)]), nl=False)
     elif output_format == "json":
+        for result in results:
+            if result.skipped_filters:
+                click.echo(f"{result.kind.name}: left out, not filtered by {', '.join(result.skipped_filters)} "
+                           "(does not apply)", err=True)
         click.echo(json.dumps({
             result.kind.name: json.loads(output.to_json(
                 [*result.table.columns, "finding"],
                 [[*row, finding] for row, finding in zip(result.table.rows, result.findings)]))
-            for result in results
+            for result in results if not result.skipped_filters
         }, indent=2, ensure_ascii=False))
     else:
         click.echo(f"Tenant {request.tenant}, " + (f"{first_day or 'start'} to {last_day or 'end'}"
@@ -533,4 +571,7 @@ def _run_build(settings: dbt_invoke.BuildSettings) -> None:
 
 
 def main():
+    # A service manager stops a job with SIGTERM: unwind like Ctrl-C, so that nothing is left
+    # half-written (a bundle's temporary folder is removed on the way out).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     cli(prog_name="p402-monitor")

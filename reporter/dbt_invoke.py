@@ -44,10 +44,18 @@ def dbt_environment(settings: BuildSettings) -> None:
     """Environment the dbt project reads: where the ledger and the DuckDB file are."""
     os.environ["DO_NOT_TRACK"] = "1"
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    os.environ["P402_DUCKDB_PATH"] = str(project.duckdb_path(settings.duckdb))
+    database = project.duckdb_path(settings.duckdb)
+    if database.is_dir():
+        raise BuildFailed(f"the database path {database} is a folder; give a file, e.g. {database / 'monitor.duckdb'}")
+    if not database.parent.is_dir():
+        raise BuildFailed(f"the folder of the database path {database} does not exist")
+    os.environ["P402_DUCKDB_PATH"] = str(database)
     ledger = settings.ledger or os.environ.get("P402_LEDGER_PATH")
     if ledger:
         os.environ["P402_LEDGER_PATH"] = project.find_ledger_files(ledger).path
+    elif settings.target is None and project.profiles_dir(settings.profiles_dir) == project.BUNDLED_PROFILES_DIR:
+        # On the embedded DuckDB the ledger is files: without them there is nothing to build.
+        raise project.LedgerNotFound("no ledger given: use --ledger PATH or set P402_LEDGER_PATH")
 
 
 def dbt_arguments(command: str, settings: BuildSettings) -> list[str]:
@@ -84,6 +92,8 @@ def invoke(command: str, settings: BuildSettings, *extra: str):
         result = dbtRunner().invoke(dbt_arguments(command, settings) + list(extra))
     finally:
         release_embedded_database()
+    if isinstance(result.exception, KeyboardInterrupt):
+        raise KeyboardInterrupt
     if result.exception is not None:
         raise BuildFailed(condense(str(result.exception)))
     if not result.success:

@@ -323,6 +323,8 @@ def _check_args(out_dir, events, days, seed, fmt, tenants, bad_rate, end):
         raise ValueError(f"bad_rate must be a number in [0, 0.5], got {bad_rate!r}")
     if end is not None and (not isinstance(end, dt.date) or isinstance(end, dt.datetime)):
         raise ValueError(f"end must be a datetime.date, got {end!r}")
+    if end is not None and not (dt.date(2000, 1, 1) + dt.timedelta(days=days) <= end <= dt.date(2040, 12, 31)):
+        raise ValueError(f"end {end} with {days} day(s) of history must stay within 2000-01-01 to 2040-12-31")
     out = Path(out_dir)
     if out.exists():
         if not out.is_dir():

@@ -7,6 +7,7 @@ are fixed by tenant and period, so a rerun writes the same files with the same C
 from __future__ import annotations
 
 import calendar
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -32,4 +33,7 @@ def periods_due(today: date) -> list[DuePeriod]:
 
 def bundle_name(tenant: str, period: DuePeriod) -> str:
     safe_tenant = "".join(char if char.isalnum() or char in "-_" else "_" for char in tenant)
+    if safe_tenant != tenant:
+        # Two tenant ids that differ only where characters were replaced must not share a file.
+        safe_tenant += "-" + hashlib.sha256(tenant.encode("utf-8")).hexdigest()[:8]
     return f"{safe_tenant}/{safe_tenant}_{period.label}.zip"

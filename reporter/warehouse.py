@@ -63,15 +63,29 @@ def open_warehouse(duckdb_path: str | None = None, profiles_dir: str | None = No
     """
     folder = project.profiles_dir(profiles_dir)
     if folder == project.BUNDLED_PROFILES_DIR and target is None:
-        return _open_duckdb(project.duckdb_path(duckdb_path))
+        path = project.duckdb_path(duckdb_path)
+        return _require_built(_open_duckdb(path), str(path))
     credentials = load_credentials(folder, target)
     if credentials.type == "duckdb":
-        return _open_duckdb(project.duckdb_path(duckdb_path) if duckdb_path else Path(credentials.path).resolve())
+        path = project.duckdb_path(duckdb_path) if duckdb_path else Path(credentials.path).resolve()
+        return _require_built(_open_duckdb(path), str(path))
     if credentials.type == "postgres":
-        return _open_postgres(credentials)
+        return _require_built(_open_postgres(credentials), f"database {credentials.database}")
     raise WarehouseUnavailable(
         f"the reporter reads {' and '.join(ENGINES)} warehouses; target is of type '{credentials.type}'"
     )
+
+
+def _require_built(warehouse: Warehouse, where: str) -> Warehouse:
+    """The warehouse, once it is known to hold the marts a build writes."""
+    _, rows = warehouse.query(
+        "select count(distinct table_name) from information_schema.tables "
+        "where table_name in ('fct_ai_events', 'rpt_ledger_reconciliation')")
+    if rows[0][0] < 2:
+        warehouse.close()
+        raise WarehouseUnavailable(f"{where} holds no complete build of Monitor's models: "
+                                   "run `p402-monitor build` first")
+    return warehouse
 
 
 def load_credentials(profiles_dir: Path, target: str | None):

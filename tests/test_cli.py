@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from conftest import run_cli
 from reporter.cli import cli
@@ -105,3 +107,72 @@ def test_the_console_script_runs_without_a_traceback(tmp_path):
     assert completed.returncode == 1
     assert "Traceback" not in completed.stderr
     assert re.fullmatch(r"Error: .*does not exist\n", completed.stderr)
+
+
+def test_where_cannot_widen_a_query_to_another_tenant(small_ledger, tmp_path):
+    """Filters on one dimension are OR-ed, so a tenant filter would add a second tenant's rows."""
+    summary, _, database = small_ledger
+    for command in (["breakdown", "--by", "vendor"],
+                    ["drift", "--by", "vendor", "--from", "2026-10-01", "--to", "2026-10-31"],
+                    ["report", "--period", "2026-10", "--out", tmp_path / "leak.zip"]):
+        result = run_cli(*command, "--duckdb", database, "--tenant", summary.tenants[0],
+                         "--where", f"tenant={summary.tenants[1]}")
+        assert_one_line_error(result, "--where cannot filter on 'tenant'")
+    assert not (tmp_path / "leak.zip").exists()
+
+
+@pytest.mark.parametrize("arguments, fragment", [
+    (["breakdown", "--by", "vendor", "--period", "0000-01"], "outside the days Monitor reports on"),
+    (["breakdown", "--by", "vendor", "--to", "2041-01-01"], "outside the days Monitor reports on"),
+    (["drift", "--by", "vendor", "--from", "0001-01-01", "--to", "0001-01-05"], "outside the days"),
+    (["drift", "--by", "vendor", "--from", "2041-01-01", "--to", "2041-01-05"], "outside the days"),
+    (["insights", "--period", "2041-01"], "outside the days Monitor reports on"),
+])
+def test_days_beyond_what_can_be_reported_are_a_clear_error(small_ledger, arguments, fragment):
+    _, _, database = small_ledger
+    assert_one_line_error(run_cli(*arguments, "--duckdb", database), fragment)
+
+
+def test_a_database_that_was_never_built_says_to_build_it(tmp_path):
+    import duckdb
+
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    for command in (["breakdown", "--by", "vendor"], ["insights"], ["report", "--period", "2026-10", "--out", tmp_path / "r"]):
+        result = run_cli(*command, "--duckdb", tmp_path / "empty.duckdb")
+        assert_one_line_error(result, "run `p402-monitor build` first")
+
+
+def test_build_checks_its_paths_before_starting(tmp_path, monkeypatch):
+    ledger = tmp_path / "ledger"
+    generate_ledger(ledger, events=20, days=1, seed=1, bad_rate=0, end=date(2026, 11, 1))
+    assert_one_line_error(run_cli("build", "--ledger", ledger, "--duckdb", tmp_path), "is a folder")
+    assert_one_line_error(run_cli("build", "--ledger", ledger, "--duckdb", tmp_path / "no" / "m.duckdb"),
+                          "does not exist")
+    monkeypatch.delenv("P402_LEDGER_PATH", raising=False)
+    assert_one_line_error(run_cli("build", "--duckdb", tmp_path / "m.duckdb"), "no ledger given")
+    assert not (tmp_path / "m.duckdb").exists()
+
+
+def test_generate_refuses_days_it_cannot_write_and_leaves_nothing_behind(tmp_path):
+    for end in ("0001-01-01", "9999-12-31"):
+        result = run_cli("generate", "--events", "5", "--days", "5", "--end", end, "--out", tmp_path / "g")
+        assert_one_line_error(result, "2000-01-01 to 2040-12-31")
+        assert not (tmp_path / "g").exists()
+
+
+def test_demo_never_replaces_a_folder_it_did_not_make(tmp_path):
+    (tmp_path / "ledger").mkdir()
+    (tmp_path / "ledger" / "notes.txt").write_text("mine")
+    assert_one_line_error(run_cli("demo", "--dir", tmp_path), "was not made by `p402-monitor demo`")
+    assert (tmp_path / "ledger" / "notes.txt").read_text() == "mine"
+    assert_one_line_error(run_cli("demo", "--dir", tmp_path / "new", "--days", "5"), "--days")
+
+
+def test_insights_as_json_leave_out_the_kinds_a_filter_does_not_apply_to(small_ledger):
+    summary, _, database = small_ledger
+    result = CliRunner().invoke(cli, ["insights", "--duckdb", str(database), "--tenant", summary.tenants[0],
+                                      "--format", "json", "--where", "customer=cus_00000"])
+    assert result.exit_code == 0, result.output
+    kinds = json.loads(result.stdout)
+    assert set(kinds) == {"long-context", "margin"}
+    assert "retries: left out, not filtered by customer" in result.stderr

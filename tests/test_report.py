@@ -6,6 +6,10 @@ import csv
 import io
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from datetime import date
 from decimal import Decimal
@@ -15,7 +19,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import build, ledger_record, query, run_cli, write_ledger
-from reporter import bundle as bundle_lib
+from reporter import bundle as bundle_lib, nightly as nightly_lib
 from reporter.generate import generate_ledger
 
 MARKER = "CANARY-REPORT-51e0c2"
@@ -324,3 +328,73 @@ def test_nightly_fails_clearly_without_a_ledger(tmp_path):
     result = run_cli("nightly", "--out-dir", tmp_path / "b", "--ledger", tmp_path / "none",
                      "--duckdb", tmp_path / "m.duckdb")
     assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_report_never_replaces_what_is_not_a_bundle(report_bundle, tmp_path):
+    summary, database, _ = report_bundle
+    precious = tmp_path / "precious.zip"
+    precious.write_bytes(b"not a bundle")
+    site = tmp_path / "site"
+    (site / "csv").mkdir(parents=True)
+    (site / "manifest.json").write_text("{}")
+    (site / "index.html").write_text("<p>mine</p>")
+    for out in (precious, site):
+        result = run_cli("report", "--duckdb", database, "--period", "2026-10", "--tenant", summary.tenants[0],
+                         "--out", out)
+        assert result.exit_code == 1 and "is not a report bundle: not replacing it" in result.output
+    assert precious.read_bytes() == b"not a bundle"
+    assert (site / "index.html").read_text() == "<p>mine</p>"
+
+
+@pytest.mark.parametrize("damage, named", [
+    (lambda files: files.update({"manifest.json": json.dumps({"files": 5}).encode()}), "not a bundle manifest"),
+    (lambda files: files.update({"manifest.json": json.dumps({"files": {}}).encode()}),
+     "report.pdf: missing from the manifest"),
+    (lambda files: files.update({"manifest.json": json.dumps(
+        {**json.loads(files["manifest.json"]), "totals": {"cost_usd": "abc"}}).encode()}),
+     "not a number"),
+])
+def test_verify_reports_a_malformed_manifest_without_a_traceback(report_bundle, tmp_path, damage, named):
+    _, _, out = report_bundle
+    result = run_cli("verify", tampered_copy(out, tmp_path, damage))
+    assert result.exit_code == 1 and named in result.output and "Traceback" not in result.output
+
+
+def test_verify_reports_a_damaged_zip(report_bundle, tmp_path):
+    _, _, out = report_bundle
+    damaged = bytearray(out.read_bytes())
+    for offset in (200, 201, 202, 203):
+        damaged[offset] ^= 0xFF
+    (tmp_path / "damaged.zip").write_bytes(bytes(damaged))
+    result = run_cli("verify", tmp_path / "damaged.zip")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "damaged" in result.output or "differs" in result.output or "neither" in result.output
+
+
+def test_tenants_whose_names_differ_only_in_punctuation_get_their_own_bundles():
+    period = nightly_lib.periods_due(date(2026, 11, 28))[0]
+    names = {nightly_lib.bundle_name(tenant, period) for tenant in ("acme.co", "acme_co", "acme/co")}
+    assert len(names) == 3
+    assert nightly_lib.bundle_name("tnt_acme", period) == f"tnt_acme/tnt_acme_{period.label}.zip"
+
+
+def test_a_stopped_report_leaves_nothing_behind(small_ledger, tmp_path):
+    """systemd stops a service with SIGTERM: the bundle's temporary folder goes with it."""
+    summary, _, database = small_ledger
+    out = tmp_path / "bundles" / "stopped.zip"
+    slow_pdf = ("import time, reporter.pdf as pdf; render = pdf.render_pdf; "
+                "pdf.render_pdf = lambda *arguments: (time.sleep(600), render(*arguments))[1]; "
+                "from reporter.cli import main; main()")
+    process = subprocess.Popen(
+        [sys.executable, "-c", slow_pdf, "report", "--duckdb", str(database), "--period", "2026-10",
+         "--tenant", summary.tenants[0], "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.parent.glob(".stopped.zip.*")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(out.parent.glob(".stopped.zip.*")), "the report should be writing its bundle by now"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in stderr
+    assert list(out.parent.iterdir()) == []

@@ -184,10 +184,13 @@ def demo(demo_dir, events, days, seed):
         raise click.UsageError(f"--dir {demo_dir} is not empty and was not made by `p402-monitor demo`: "
                                "choose a new folder")
     # A folder an earlier demo made: its ledger and database are replaced, not added to.
-    shutil.rmtree(ledger_dir, ignore_errors=True)
-    database.unlink(missing_ok=True)
-    demo_dir.mkdir(parents=True, exist_ok=True)
-    marker.write_text("Made by `p402-monitor demo`, which may replace what it wrote here.\n", encoding="utf-8")
+    try:
+        shutil.rmtree(ledger_dir, ignore_errors=True)
+        database.unlink(missing_ok=True)
+        demo_dir.mkdir(parents=True, exist_ok=True)
+        marker.write_text("Made by `p402-monitor demo`, which may replace what it wrote here.\n", encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot use {demo_dir} for the demo: {error}") from None
     summary = generate_ledger(ledger_dir, events=events, days=days, seed=seed, tenants=2)
     click.echo(f"Sample ledger: {summary.records_written:,} records in {ledger_dir}")
     _run_build(dbt_invoke.BuildSettings(ledger=str(ledger_dir), duckdb=str(database)))

@@ -34,6 +34,10 @@ FIELDS = (
     "labels",
 )
 COLUMNS = ("source_file", "source_line", "is_malformed_json", *FIELDS)
+# The meter may keep content in the same table; the loader leaves these columns empty.
+CONTENT_COLUMNS = ("prompt", "response")
+# What a ledger reader is granted: the columns Monitor reads, by name (docs/warehouses.md).
+READER_COLUMNS = tuple(column for column in COLUMNS if column not in ("prompt_fingerprint", "response_fingerprint"))
 BATCH_ROWS = 50_000
 
 
@@ -51,13 +55,15 @@ def connect_as_meter():
 def create_ledger_table(connection, schema: str, table: str, reader_role: str | None = None) -> None:
     """The contract's table: every field text, plus where each record came from. Replaces any old one.
 
-    `reader_role` is given what a read-only ledger reader needs: USAGE on the schema, SELECT on the table.
+    `reader_role` is given what a read-only ledger reader needs: USAGE on the schema, and SELECT
+    on the columns Monitor reads and no others, so that a build which touched content (or a
+    fingerprint) would fail for want of privilege.
     """
     columns = [
         sql.SQL("source_file text not null"),
         sql.SQL("source_line bigint not null"),
         sql.SQL("is_malformed_json boolean not null"),
-        *[sql.SQL("{} text").format(sql.Identifier(field)) for field in FIELDS],
+        *[sql.SQL("{} text").format(sql.Identifier(field)) for field in FIELDS + CONTENT_COLUMNS],
     ]
     relation = sql.Identifier(schema, table)
     with connection.cursor() as cursor:
@@ -67,7 +73,9 @@ def create_ledger_table(connection, schema: str, table: str, reader_role: str | 
         if reader_role:
             cursor.execute(sql.SQL("grant usage on schema {} to {}").format(
                 sql.Identifier(schema), sql.Identifier(reader_role)))
-            cursor.execute(sql.SQL("grant select on {} to {}").format(relation, sql.Identifier(reader_role)))
+            cursor.execute(sql.SQL("grant select ({}) on {} to {}").format(
+                sql.SQL(", ").join(sql.Identifier(column) for column in READER_COLUMNS), relation,
+                sql.Identifier(reader_role)))
     connection.commit()
 
 

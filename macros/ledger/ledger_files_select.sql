@@ -64,37 +64,88 @@
 
 
 {% macro ledger_jsonl_select(files, fields, unreadable_lines) %}
-    {%- set labels_value = 'field_values[' ~ (fields.index('labels') + 1) ~ ']' %}
-    select
-        source_file,
-        source_line,
-        not is_json_object as is_malformed_json,
-        {%- for field in fields %}
-        {%- set value = 'field_values[' ~ loop.index ~ ']' %}
-        {%- if field == 'labels' %}
-        case when {{ p402_monitor.is_plain_labels_json(value) }} then {{ value }} end as labels,
-        {%- elif field == 'cost_usd' %}
-        {#- JSON numbers pass through a double: keep the number exactly as written when it is
-            the same number, so that costs stay exact to the ninth place. #}
-        case
-            when field_types[{{ loop.index }}] in ('OBJECT', 'ARRAY') then null
-            when try_cast(cost_as_written as double) = try_cast({{ value }} as double)
-                then cost_as_written
-            else {{ value }}
-        end as cost_usd,
-        {%- else %}
-        case when field_types[{{ loop.index }}] in ('OBJECT', 'ARRAY') then null else {{ value }} end
-            as {{ field }},
+    {%- set field_paths -%}
+        [{% for field in fields %}'$.{{ field }}'{% if not loop.last %}, {% endif %}{% endfor %}]
+    {%- endset -%}
+    {%- set labels_value = 'field_values[' ~ (fields.index('labels') + 1) ~ ']' -%}
+    (
+    with
+
+    read_lines as (
+
+        select
+            filename as source_file,
+            line_ordinal - min(line_ordinal) over (partition by filename) + 1 as rank_in_file,
+            record_text
+        from {{ p402_monitor.ledger_jsonl_lines(files, skip_unreadable=unreadable_lines | length > 0) }}
+            with ordinality as lines (record_text, filename, line_ordinal)
+
+    ),
+
+    numbered_lines as (
+
+        select
+            source_file,
+            {%- if unreadable_lines %}
+            {#- The reader skipped the unreadable lines: a line's number in its file is its rank
+                among the lines read plus the unreadable lines before it. #}
+            rank_in_file + (
+                select count(*)
+                from (
+                    values
+                    {%- for file, lines in unreadable_lines.items() %}{% for line in lines %}
+                    ({{ p402_monitor.sql_string(file) }}, {{ line - loop.index }})
+                    {%- if not loop.last %},{% endif %}{% endfor %}{% if not loop.last %},{% endif %}
+                    {%- endfor %}
+                ) as unreadable (source_file, lines_read_before)
+                where
+                    unreadable.source_file = read_lines.source_file
+                    and unreadable.lines_read_before < read_lines.rank_in_file
+            ) as source_line,
+            {%- else %}
+            rank_in_file as source_line,
+            {%- endif %}
+            record_text
+        from read_lines
+        where trim(record_text) <> ''
+        {%- if unreadable_lines %}
+        union all
+        {#- Each unreadable line is a record whose text is not read: malformed. #}
+        select source_file, source_line, null as record_text
+        from (
+            values
+            {%- for file, lines in unreadable_lines.items() %}{% for line in lines %}
+            ({{ p402_monitor.sql_string(file) }}, {{ line }})
+            {%- if not loop.last %},{% endif %}{% endfor %}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        ) as unreadable (source_file, source_line)
         {%- endif %}
-        {%- endfor %}
-        coalesce(
-            {%- for field in fields %}{% if field != 'labels' %}
-            field_types[{{ loop.index }}] in ('OBJECT', 'ARRAY') or
-            {%- endif %}{% endfor %}
-            ({{ labels_value }} is not null and not {{ p402_monitor.is_plain_labels_json(labels_value) }}),
-            false
-        ) as has_structured_value
-    from (
+
+    ),
+
+    extracted as (
+
+        select
+            source_file,
+            source_line,
+            record_text,
+            is_json_object,
+            case when is_json_object then json_extract_string(record_text, {{ field_paths }}) end as field_values,
+            case when is_json_object then regexp_extract(
+                record_text, '[{,]\s*"cost_usd"\s*:\s*(-?[0-9]+(\.[0-9]+)?)\s*[,}]', 1
+            ) end as cost_as_written
+        from (
+            select
+                *,
+                coalesce(case when json_valid(record_text) then json_type(record_text) = 'OBJECT' end, false)
+                    as is_json_object
+            from numbered_lines
+        ) as checked_lines
+
+    ),
+
+    typed as (
+
         select
             *,
             {#- Values' types are asked for (a second parse of the line) only when a value other
@@ -104,79 +155,42 @@
                 {%- for field in fields %}{% if field != 'labels' %}
                     or left(field_values[{{ loop.index }}], 1) in ('{', '[')
                 {%- endif %}{% endfor %}
-                    then json_type(record_text, [
-                        {%- for field in fields %}'$.{{ field }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-                    ])
+                    then json_type(record_text, {{ field_paths }})
             end as field_types
-        from (
-            select
-                source_file,
-                source_line,
-                record_text,
-                is_json_object,
-                case when is_json_object then json_extract_string(record_text, [
-                    {%- for field in fields %}'$.{{ field }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-                ]) end as field_values,
-                case when is_json_object then regexp_extract(
-                    record_text, '[{,]\s*"cost_usd"\s*:\s*(-?[0-9]+(\.[0-9]+)?)\s*[,}]', 1
-                ) end as cost_as_written
-            from (
-                select
-                    source_file,
-                    source_line,
-                    record_text,
-                    case
-                        when json_valid(record_text) then json_type(record_text) = 'OBJECT'
-                        else false
-                    end as is_json_object
-                from (
-                    select
-                        source_file,
-                        {%- if unreadable_lines %}
-                        {#- The reader skipped the unreadable lines: a line's number in its file is
-                            its rank among the lines read plus the unreadable lines before it. #}
-                        rank_in_file + (
-                            select count(*)
-                            from (
-                                values
-                                {%- for file, lines in unreadable_lines.items() %}{% for line in lines %}
-                                ({{ p402_monitor.sql_string(file) }}, {{ line - loop.index }})
-                                {%- if not loop.last %},{% endif %}{% endfor %}{% if not loop.last %},{% endif %}
-                                {%- endfor %}
-                            ) as unreadable (source_file, lines_read_before)
-                            where
-                                unreadable.source_file = ranked_lines.source_file
-                                and unreadable.lines_read_before < ranked_lines.rank_in_file
-                        ) as source_line,
-                        {%- else %}
-                        rank_in_file as source_line,
-                        {%- endif %}
-                        record_text
-                    from (
-                        select
-                            filename as source_file,
-                            line_ordinal - min(line_ordinal) over (partition by filename) + 1 as rank_in_file,
-                            record_text
-                        from {{ p402_monitor.ledger_jsonl_lines(files, skip_unreadable=unreadable_lines | length > 0) }}
-                            with ordinality as lines (record_text, filename, line_ordinal)
-                    ) as ranked_lines
-                ) as numbered_lines
-                where trim(record_text) <> ''
-                {%- if unreadable_lines %}
-                union all
-                {#- Each unreadable line is a record whose text is not read: malformed. #}
-                select source_file, source_line, null, false
-                from (
-                    values
-                    {%- for file, lines in unreadable_lines.items() %}{% for line in lines %}
-                    ({{ p402_monitor.sql_string(file) }}, {{ line }})
-                    {%- if not loop.last %},{% endif %}{% endfor %}{% if not loop.last %},{% endif %}
-                    {%- endfor %}
-                ) as unreadable (source_file, source_line)
-                {%- endif %}
-            ) as read_lines
-        ) as extracted_lines
-    ) as typed_lines
+        from extracted
+
+    )
+
+    select
+        source_file,
+        source_line,
+        not is_json_object as is_malformed_json,
+        {%- for field in fields %}
+        {%- set value = 'field_values[' ~ loop.index ~ ']' %}
+        {%- set is_nested = 'field_types[' ~ loop.index ~ "] in ('OBJECT', 'ARRAY')" %}
+        {%- if field == 'labels' %}
+        case when {{ p402_monitor.is_plain_labels_json(value) }} then {{ value }} end as labels,
+        {%- elif field == 'cost_usd' %}
+        {#- JSON numbers pass through a double: keep the number exactly as written when it is
+            the same number, so that costs stay exact to the ninth place. #}
+        case
+            when {{ is_nested }} then null
+            when try_cast(cost_as_written as double) = try_cast({{ value }} as double) then cost_as_written
+            else {{ value }}
+        end as cost_usd,
+        {%- else %}
+        case when {{ is_nested }} then null else {{ value }} end as {{ field }},
+        {%- endif %}
+        {%- endfor %}
+        coalesce(
+            {%- for field in fields %}{% if field != 'labels' %}
+            field_types[{{ loop.index }}] in ('OBJECT', 'ARRAY') or
+            {%- endif %}{% endfor %}
+            ({{ labels_value }} is not null and not {{ p402_monitor.is_plain_labels_json(labels_value) }}),
+            false
+        ) as has_structured_value
+    from typed
+    )
 {% endmacro %}
 
 
@@ -188,6 +202,8 @@
     case
         when {{ labels_json }} is null or not json_valid({{ labels_json }}) then false
         when json_type({{ labels_json }}) <> 'OBJECT' then false
+        {#- No brace or bracket inside: no value is an object or an array (the common case). #}
+        when not contains(substr({{ labels_json }}, 2), '{') and not contains({{ labels_json }}, '[') then true
         else not coalesce(list_bool_or(list_transform(
             json_extract({{ labels_json }}, '$.*'),
             lambda labels_value: json_type(labels_value) in ('OBJECT', 'ARRAY')

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from .contract import EARLIEST_DAY, LATEST_DAY
 from .semantic import SemanticLayer
 from .warehouse import Warehouse
 
@@ -45,11 +46,6 @@ class BreakdownResult:
     columns: list[str]
     rows: list[list] = field(default_factory=list)
     dimensions: tuple[str, ...] = ()
-
-
-# The days a query may name: MetricFlow's time constraints stop at the end of 2040, and baseline
-# windows are counted back from the period, which must stay far from the first representable day.
-EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2040, 12, 31)
 
 
 def parse_day(text: str, option: str) -> date:

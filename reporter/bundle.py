@@ -350,7 +350,8 @@ def check_replaceable(out: Path) -> None:
         except zipfile.BadZipFile:
             pass
     elif out.suffix != ".zip" and out.is_dir():
-        held = {str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()}
+        # Hidden files (a file manager's .DS_Store) do not make a bundle folder something else.
+        held = {str(path.relative_to(out)) for path in out.rglob("*") if path.is_file() and not path.name.startswith(".")}
         if "manifest.json" in held and all(name in ("manifest.json", "report.pdf")
                                            or (name.startswith("csv/") and name.endswith(".csv")) for name in held):
             return
@@ -376,29 +377,36 @@ def read_bundle(path: Path) -> dict[str, bytes]:
                 for file in sorted(path.rglob("*")) if file.is_file()}
     if path.is_file():
         try:
-            with zipfile.ZipFile(path) as bundle:
-                names = [name for name in bundle.namelist() if not name.endswith("/")]
-                repeated = sorted({name for name in names if names.count(name) > 1})
-                if repeated:
-                    raise BundleError(f"{path} holds {', '.join(repeated)} more than once: "
-                                      "a bundle holds each file once")
-                return {name: bundle.read(name) for name in names}
+            bundle = zipfile.ZipFile(path)
         except zipfile.BadZipFile:
             raise BundleError(f"{path} is neither a bundle folder nor a zip file") from None
-        except (zlib.error, EOFError, ValueError) as error:
-            raise BundleError(f"{path} is a damaged zip file ({error})") from None
+        with bundle:
+            names = [name for name in bundle.namelist() if not name.endswith("/")]
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                raise BundleError(f"{path} holds {', '.join(repeated)} more than once: a bundle holds each file once")
+            try:
+                return {name: bundle.read(name) for name in names}
+            except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as error:
+                raise BundleError(f"{path} is a damaged zip file ({error})") from None
     raise BundleError(f"no bundle at {path}")
 
 
-def verify(path: Path, fingerprint: str | None = None) -> list[str]:
+def verify(path: Path, fingerprint: str | None = None) -> tuple[list[str], str | None]:
     """Every way the bundle differs from its manifest (and from `fingerprint`, the SHA-256 of the
-    manifest as written, when given); empty when it is intact."""
+    manifest as written, when given), empty when it is intact; and the bundle's own fingerprint."""
     files = read_bundle(path)
     if "manifest.json" not in files:
-        return ["manifest.json: missing"]
-    if fingerprint is not None and sha256(files["manifest.json"]) != fingerprint.strip().lower():
-        return [f"manifest.json: its SHA-256 is {sha256(files['manifest.json'])}, not the fingerprint "
-                f"{fingerprint.strip()} the bundle was written with"]
+        return ["manifest.json: missing"], None
+    found = sha256(files["manifest.json"])
+    return verify_files(files, found, fingerprint), found
+
+
+def verify_files(files: dict[str, bytes], found: str, fingerprint: str | None) -> list[str]:
+    """The problems of a bundle's files, whose manifest's SHA-256 is `found`."""
+    if fingerprint is not None and found != fingerprint.strip().lower():
+        return [f"manifest.json: its SHA-256 is {found}, not the fingerprint {fingerprint.strip()} "
+                "the bundle was written with"]
     try:
         manifest = json.loads(files["manifest.json"])
         listed = manifest["files"]

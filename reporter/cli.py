@@ -123,8 +123,8 @@ def generate(events, days, seed, out, file_format, tenants, bad_rate, end):
         p402-monitor generate --events 1000000 --days 90 --seed 7 --out ledger/
     """
     try:
-        summary = _generate_into(Path(out), events=events, days=days, seed=seed, fmt=file_format, tenants=tenants,
-                                 bad_rate=bad_rate, end=end.date() if end else None)
+        summary = generate_ledger(Path(out), events=events, days=days, seed=seed, fmt=file_format, tenants=tenants,
+                                  bad_rate=bad_rate, end=end.date() if end else None)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     except OSError as error:
@@ -180,7 +180,7 @@ def demo(demo_dir, events, days, seed):
     ledger_dir = demo_dir / "ledger"
     database = demo_dir / project.DEFAULT_DUCKDB_FILE
     marker = demo_dir / DEMO_MARKER
-    if demo_dir.exists() and any(demo_dir.iterdir()) and not marker.is_file():
+    if demo_dir.exists() and any(demo_dir.iterdir()) and not marker.is_file() and not _holds_only_a_demo(demo_dir):
         raise click.UsageError(f"--dir {demo_dir} is not empty and was not made by `p402-monitor demo`: "
                                "choose a new folder")
     # A folder an earlier demo made: its ledger and database are replaced, not added to.
@@ -213,25 +213,18 @@ def demo(demo_dir, events, days, seed):
         click.echo(f"Report:    {out}  (report.pdf, csv/, manifest.json; check it with p402-monitor verify)")
 
 
-def _generate_into(out: Path, **options):
-    """generate_ledger; a folder that was new or empty is left as it was if it fails midway."""
-    existed = out.exists()
-    was_empty = not existed or (out.is_dir() and not any(out.iterdir()))
-    try:
-        return generate_ledger(out, **options)
-    except BaseException:
-        if was_empty and out.is_dir():
-            for path in out.iterdir():
-                if path.is_dir():
-                    shutil.rmtree(path)
-                else:
-                    path.unlink()
-            if not existed:
-                out.rmdir()
-        raise
-
-
 DEMO_MARKER = ".p402-monitor-demo"
+
+
+def _holds_only_a_demo(folder: Path) -> bool:
+    """What a demo made before demos left a marker: a generated ledger, its database, its bundles."""
+    expected = {"ledger", "reports", project.DEFAULT_DUCKDB_FILE, project.DEFAULT_DUCKDB_FILE + ".wal"}
+    if not {path.name for path in folder.iterdir()} <= expected:
+        return False
+    ledger_files = [path for path in (folder / "ledger").rglob("*") if path.is_file()]
+    bundles = [path for path in (folder / "reports").rglob("*") if path.is_file()]
+    return (all(path.name.endswith(project.LEDGER_SUFFIXES) for path in ledger_files)
+            and all(path.suffix == ".zip" for path in bundles))
 
 
 def last_full_month(last_day):
@@ -484,7 +477,8 @@ def _write_report(warehouse, first_day, last_day, baseline, where, tenant, as_of
 
 @cli.command()
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False), metavar="DIR",
-              help="Folder receiving DIR/<tenant>/<tenant>_<period>.zip.")
+              help="Folder receiving DIR/<tenant>/<tenant>_<period>.zip (see docs/reports.md for tenant ids "
+                   "with other characters than letters, digits, - and _).")
 @ledger_option
 @warehouse_options
 @click.option("--date", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -546,17 +540,16 @@ def verify(path, fingerprint):
         p402-monitor verify reports/acme-2026-10.zip --fingerprint 3f5a…
     """
     try:
-        problems = bundle_lib.verify(Path(path), fingerprint)
+        problems, found = bundle_lib.verify(Path(path), fingerprint)
     except bundle_lib.BundleError as error:
         raise click.ClickException(str(error)) from None
     if problems:
         for problem in problems:
             click.echo(f"FAILED {problem}", err=True)
         raise click.ClickException(f"{path} does not match its manifest ({len(problems)} problem(s))")
-    manifest_sha256 = bundle_lib.sha256(bundle_lib.read_bundle(Path(path))["manifest.json"])
     click.echo(f"OK {path}: every file matches the manifest"
                + (", and the manifest matches the fingerprint" if fingerprint else
-                  f"; fingerprint {manifest_sha256} (compare it with the one published with the bundle)"))
+                  f"; fingerprint {found} (compare it with the one published with the bundle)"))
 
 
 def _echo_rows(output_format, columns, rows):

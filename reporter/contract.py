@@ -5,6 +5,8 @@ the quarantine reasons (the staging model and its tests), because the SQL must r
 ``tests/test_contract.py`` keeps them in step.
 """
 
+from datetime import date
+
 OUTCOMES = ("accepted", "rejected", "revised", "escalated", "failed")
 POLICY_RESULTS = ("allowed", "warned", "blocked")
 RECEIPT_STATUSES = ("verified", "unverified", "missing")
@@ -46,3 +48,7 @@ QUARANTINE_REASONS = (
 
 # The tenant the reconciliation files a record under when its tenant_id cannot be read.
 UNKNOWN_TENANT = "(unknown)"
+
+# The days Monitor reports on and generates: MetricFlow's time constraints stop at the end of 2040,
+# and baseline windows are counted back from a period, which must stay far from year 1.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2040, 12, 31)

@@ -92,8 +92,9 @@ def invoke(command: str, settings: BuildSettings, *extra: str):
         result = dbtRunner().invoke(dbt_arguments(command, settings) + list(extra))
     finally:
         release_embedded_database()
-    if isinstance(result.exception, KeyboardInterrupt):
-        raise KeyboardInterrupt
+    if isinstance(result.exception, (KeyboardInterrupt, SystemExit)):
+        # Ctrl-C, or SIGTERM (see cli.main): dbt stopped its work; stop as asked, not as a failure.
+        raise result.exception
     if result.exception is not None:
         raise BuildFailed(condense(str(result.exception)))
     if not result.success:

@@ -20,6 +20,7 @@ import csv
 import datetime as dt
 import gzip
 import json
+import shutil
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .contract import EVIDENCE_STATUSES, OUTCOMES, POLICY_RESULTS, PRIVACY_MODES, QUARANTINE_REASONS, RECEIPT_STATUSES
+from .contract import (EARLIEST_DAY, EVIDENCE_STATUSES, LATEST_DAY, OUTCOMES, POLICY_RESULTS, PRIVACY_MODES,
+                       QUARANTINE_REASONS, RECEIPT_STATUSES)
 
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
 FORMATS = ("jsonl", "jsonl.gz", "parquet")
@@ -323,8 +325,8 @@ def _check_args(out_dir, events, days, seed, fmt, tenants, bad_rate, end):
         raise ValueError(f"bad_rate must be a number in [0, 0.5], got {bad_rate!r}")
     if end is not None and (not isinstance(end, dt.date) or isinstance(end, dt.datetime)):
         raise ValueError(f"end must be a datetime.date, got {end!r}")
-    if end is not None and not (dt.date(2000, 1, 1) + dt.timedelta(days=days) <= end <= dt.date(2040, 12, 31)):
-        raise ValueError(f"end {end} with {days} day(s) of history must stay within 2000-01-01 to 2040-12-31")
+    if end is not None and not (EARLIEST_DAY + dt.timedelta(days=days) <= end <= LATEST_DAY):
+        raise ValueError(f"end {end} with {days} day(s) of history must stay within {EARLIEST_DAY} to {LATEST_DAY}")
     out = Path(out_dir)
     if out.exists():
         if not out.is_dir():
@@ -481,7 +483,29 @@ def generate_ledger(out_dir, *, events, days, seed=0, fmt="jsonl", tenants=1, ba
     ``summary.injected`` says what each one did. The retry storm and the budget overrun add events, so
     ``summary.events`` is then ``events`` plus those. Without ``inject`` the files are byte-identical
     to a run without the argument; with it every base event no pattern touched is written as in that
-    run (only bad records' made-up event ids move, numbered after the added events)."""
+    run (only bad records' made-up event ids move, numbered after the added events).
+
+    The folder must be new or empty; if writing fails midway, it is left as it was."""
+    out = Path(out_dir)
+    existed = out.exists()
+    was_empty = not existed or (out.is_dir() and not any(out.iterdir()))
+    try:
+        return _write_ledger(out, events=events, days=days, seed=seed, fmt=fmt, tenants=tenants,
+                             bad_rate=bad_rate, end=end, content_marker=content_marker, inject=inject)
+    except BaseException:
+        if was_empty and out.is_dir():
+            for path in out.iterdir():
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            if not existed:
+                out.rmdir()
+        raise
+
+
+def _write_ledger(out_dir, *, events, days, seed, fmt, tenants, bad_rate, end, content_marker,
+                  inject) -> GenerationSummary:
     out = _check_args(out_dir, events, days, seed, fmt, tenants, bad_rate, end)
     inject = _check_inject(inject)
     if content_marker is not None and not isinstance(content_marker, str):

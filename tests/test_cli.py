@@ -168,6 +168,18 @@ def test_demo_never_replaces_a_folder_it_did_not_make(tmp_path):
     assert_one_line_error(run_cli("demo", "--dir", tmp_path / "new", "--days", "5"), "--days")
 
 
+def test_demo_runs_again_in_a_folder_an_earlier_demo_made(tmp_path):
+    """Folders from before demos left a marker hold only what a demo writes: they are reused."""
+    generate_ledger(tmp_path / "ledger", events=20, days=1, seed=1, bad_rate=0, end=date(2026, 11, 1))
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "tnt_acme_2020-01.zip").write_bytes(b"an earlier bundle")
+    result = run_cli("demo", "--dir", tmp_path, "--events", "1500", "--days", "62")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / ".p402-monitor-demo").is_file()
+    written = [path for path in (tmp_path / "reports").glob("tnt_acme_*.zip") if path.name != "tnt_acme_2020-01.zip"]
+    assert len(written) == 1 and run_cli("verify", written[0]).exit_code == 0
+
+
 def test_insights_as_json_leave_out_the_kinds_a_filter_does_not_apply_to(small_ledger):
     summary, _, database = small_ledger
     result = CliRunner().invoke(cli, ["insights", "--duckdb", str(database), "--tenant", summary.tenants[0],

@@ -62,6 +62,19 @@ def test_an_object_or_array_where_text_belongs_is_quarantined_and_never_kept(tmp
                     case when i = 2 then map {{'team': ['{MARKER}']}} end as labels
                 from range(1, 4) as numbers (i)
             ) to '{ledger / "part-0001.parquet"}'""")
+        # Columns of DuckDB's JSON type: a JSON string is text, an object or array is not kept.
+        connection.execute(f"""
+            copy (
+                select 'evt_json_' || i as event_id, 1 as version, '2026-11-27T12:00:00Z' as recorded_at,
+                    '2026-11-27T09:00:00Z' as occurred_at, 'tnt_acme' as tenant_id, 'openai' as vendor,
+                    'gpt-4o' as model_requested, 'gpt-4o' as model_used, 10 as input_tokens,
+                    5 as output_tokens, '0.000075000' as cost_usd, 'verified' as receipt_status,
+                    'complete' as evidence_status, 'metadata_only' as privacy_mode,
+                    (case when i = 1 then '{{"prompt": "{MARKER}"}}' else '"Finance"' end)::json as department,
+                    case when i = 2 then map {{'team': '{{"prompt": "{MARKER}"}}'::json}}
+                        else map {{'team': '"search"'::json}} end as labels
+                from range(1, 4) as numbers (i)
+            ) to '{ledger / "part-0002.parquet"}'""")
     database = tmp_path / "monitor.duckdb"
     # Most of this small ledger is quarantined on purpose.
     result = build(ledger, database, "--vars", "{quarantine_share_limit: 1}")
@@ -72,7 +85,11 @@ def test_an_object_or_array_where_text_belongs_is_quarantined_and_never_kept(tmp
         "evt_nested_labels": "nested_value", "evt_text_labels": "nested_value", "evt_plain_labels": None,
         "evt_bracketed_text": None,
         "evt_parquet_1": "nested_value", "evt_parquet_2": "nested_value", "evt_parquet_3": None,
+        "evt_json_1": "nested_value", "evt_json_2": "nested_value", "evt_json_3": None,
     }
+    assert query(database, """
+        select department, labels_json from main_staging.stg_ledger__records where event_id = 'evt_json_3'
+    """) == [("Finance", '{"team":"search"}')]
     assert query(database, """
         select labels_json from main_staging.stg_ledger__records where event_id = 'evt_plain_labels'
     """) == [('{"team":"search","tier":2}',)]

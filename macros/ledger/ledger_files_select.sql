@@ -71,6 +71,22 @@
     (
     with
 
+    {% if unreadable_lines -%}
+    unreadable as (
+
+        {#- Each unreadable line, and how many lines the reader read before it in its file. #}
+        select *
+        from (
+            values
+            {%- for file, lines in unreadable_lines.items() %}{% for line in lines %}
+            ({{ p402_monitor.sql_string(file) }}, {{ line }}, {{ line - loop.index }})
+            {%- if not loop.last %},{% endif %}{% endfor %}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        ) as unreadable_lines (source_file, source_line, lines_read_before)
+
+    ),
+
+    {% endif -%}
     read_lines as (
 
         select
@@ -91,13 +107,7 @@
                 among the lines read plus the unreadable lines before it. #}
             rank_in_file + (
                 select count(*)
-                from (
-                    values
-                    {%- for file, lines in unreadable_lines.items() %}{% for line in lines %}
-                    ({{ p402_monitor.sql_string(file) }}, {{ line - loop.index }})
-                    {%- if not loop.last %},{% endif %}{% endfor %}{% if not loop.last %},{% endif %}
-                    {%- endfor %}
-                ) as unreadable (source_file, lines_read_before)
+                from unreadable
                 where
                     unreadable.source_file = read_lines.source_file
                     and unreadable.lines_read_before < read_lines.rank_in_file
@@ -112,13 +122,7 @@
         union all
         {#- Each unreadable line is a record whose text is not read: malformed. #}
         select source_file, source_line, null as record_text
-        from (
-            values
-            {%- for file, lines in unreadable_lines.items() %}{% for line in lines %}
-            ({{ p402_monitor.sql_string(file) }}, {{ line }})
-            {%- if not loop.last %},{% endif %}{% endfor %}{% if not loop.last %},{% endif %}
-            {%- endfor %}
-        ) as unreadable (source_file, source_line)
+        from unreadable
         {%- endif %}
 
     ),
@@ -156,7 +160,8 @@
                     or left(field_values[{{ loop.index }}], 1) in ('{', '[')
                 {%- endif %}{% endfor %}
                     then json_type(record_text, {{ field_paths }})
-            end as field_types
+            end as field_types,
+            {{ p402_monitor.is_plain_labels_json(labels_value) }} as labels_are_plain
         from extracted
 
     )
@@ -169,7 +174,7 @@
         {%- set value = 'field_values[' ~ loop.index ~ ']' %}
         {%- set is_nested = 'field_types[' ~ loop.index ~ "] in ('OBJECT', 'ARRAY')" %}
         {%- if field == 'labels' %}
-        case when {{ p402_monitor.is_plain_labels_json(value) }} then {{ value }} end as labels,
+        case when labels_are_plain then {{ value }} end as labels,
         {%- elif field == 'cost_usd' %}
         {#- JSON numbers pass through a double: keep the number exactly as written when it is
             the same number, so that costs stay exact to the ninth place. #}
@@ -186,7 +191,7 @@
             {%- for field in fields %}{% if field != 'labels' %}
             field_types[{{ loop.index }}] in ('OBJECT', 'ARRAY') or
             {%- endif %}{% endfor %}
-            ({{ labels_value }} is not null and not {{ p402_monitor.is_plain_labels_json(labels_value) }}),
+            ({{ labels_value }} is not null and not labels_are_plain),
             false
         ) as has_structured_value
     from typed
@@ -220,35 +225,82 @@
     {%- set column_types = {} -%}
     {%- for row in described.rows -%}
         {%- do column_types.update({row[0]: row[1]}) -%}
-    {%- endfor %}
-    {#- A Parquet column's type says whether its values can be objects or arrays. -#}
+    {%- endfor -%}
+    {#- A Parquet column's type says whether its values can be objects or arrays; a JSON column's
+        values say it one by one. -#}
     {%- set nested_types = ('STRUCT', 'MAP', 'UNION') -%}
+    {%- set labels_type = column_types.get('labels') -%}
+    {%- set labels_inner_type = labels_type.split('(', 1)[1] if labels_type and '(' in labels_type else '' -%}
+    {%- set labels_inner_is_plain = not ('[' in labels_inner_type or 'STRUCT(' in labels_inner_type
+        or 'MAP(' in labels_inner_type or 'UNION(' in labels_inner_type or 'JSON' in labels_inner_type) -%}
+    {%- if labels_type is none -%}
+        {%- set labels_check = 'absent' -%}
+    {%- elif labels_type.startswith(('MAP', 'STRUCT')) and labels_inner_is_plain -%}
+        {%- set labels_check = 'plain by type' -%}
+        {%- set labels_json = 'cast(to_json(labels) as varchar)' -%}
+    {%- elif labels_type.startswith(('MAP', 'STRUCT')) or labels_type in ('VARCHAR', 'JSON') -%}
+        {%- set labels_check = 'by value' -%}
+        {%- set labels_json = 'cast(' ~ ('to_json(labels)' if labels_type.startswith(('MAP', 'STRUCT')) else 'labels')
+            ~ ' as varchar)' -%}
+    {%- else -%}
+        {%- set labels_check = 'never plain' -%}
+    {%- endif -%}
     {%- set structured_conditions = [] %}
+    (
+    with
+
+    parquet_rows as (
+
+        select
+            {%- for field in fields if field in column_types %}
+            {{ field }},
+            {%- endfor %}
+            {%- if labels_check == 'by value' %}
+            {{ p402_monitor.is_plain_labels_json(labels_json) }} as labels_are_plain,
+            {%- endif %}
+            {%- for field in fields if column_types.get(field) == 'JSON' and field != 'labels' %}
+            case when json_valid({{ field }}) then json_type({{ field }}) end as {{ field }}_json_type,
+            {%- endfor %}
+            filename as source_file,
+            file_row_number + 1 as source_line
+        from read_parquet(
+            {{ file_list }},
+            filename = true,
+            file_row_number = true,
+            hive_partitioning = false,
+            union_by_name = true
+        )
+
+    )
+
     select
-        filename as source_file,
-        file_row_number + 1 as source_line,
+        source_file,
+        source_line,
         false as is_malformed_json,
         {%- for field in fields %}
         {%- set column_type = column_types.get(field) %}
-        {%- set is_nested = column_type is not none
-            and (column_type.startswith(nested_types) or column_type.endswith(']')) %}
         {%- if column_type is none %}
         cast(null as varchar) as {{ field }},
         {%- elif field == 'labels' %}
-        {%- set inner_type = column_type.split('(', 1)[1] if '(' in column_type else '' %}
-        {%- set has_nested_values = '[' in inner_type or 'STRUCT(' in inner_type or 'MAP(' in inner_type
-            or 'UNION(' in inner_type %}
-        {%- if column_type.startswith(('MAP', 'STRUCT')) and not has_nested_values %}
-        cast(to_json(labels) as varchar) as labels,
-        {%- elif column_type == 'VARCHAR' %}
-        case when {{ p402_monitor.is_plain_labels_json('labels') }} then labels end as labels,
-        {%- do structured_conditions.append(
-            '(labels is not null and not ' ~ p402_monitor.is_plain_labels_json('labels') ~ ')') %}
+        {%- if labels_check == 'plain by type' %}
+        {{ labels_json }} as labels,
+        {%- elif labels_check == 'by value' %}
+        case when labels_are_plain then {{ labels_json }} end as labels,
+        {%- do structured_conditions.append('(labels is not null and not labels_are_plain)') %}
         {%- else %}
         cast(null as varchar) as labels,
         {%- do structured_conditions.append('labels is not null') %}
         {%- endif %}
-        {%- elif is_nested %}
+        {%- elif column_type == 'JSON' %}
+        {#- A JSON string is its text; an object or array is not kept; anything else as written. #}
+        case {{ field }}_json_type
+            when 'VARCHAR' then {{ field }} ->> '$'
+            when 'OBJECT' then null
+            when 'ARRAY' then null
+            else cast({{ field }} as varchar)
+        end as {{ field }},
+        {%- do structured_conditions.append(field ~ "_json_type in ('OBJECT', 'ARRAY')") %}
+        {%- elif column_type.startswith(nested_types) or column_type.endswith(']') %}
         cast(null as varchar) as {{ field }},
         {%- do structured_conditions.append(field ~ ' is not null') %}
         {%- elif column_type.startswith('TIMESTAMP') %}
@@ -265,12 +317,7 @@
         cast({{ field }} as bigint) as {{ field }}_integer
         {%- endfor %}
         {%- endif %}
-    from read_parquet(
-        {{ file_list }},
-        filename = true,
-        file_row_number = true,
-        hive_partitioning = false,
-        union_by_name = true
+    from parquet_rows
     )
 {% endmacro %}
 

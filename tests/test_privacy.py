@@ -36,6 +36,20 @@ def test_prompt_and_response_content_appears_nowhere(tmp_path):
         assert files_containing(folder, MARKER.encode()) == []
 
 
+def write_parquet_records(path, event_prefix: str, more_columns: str) -> None:
+    """Three valid records (i = 1, 2, 3) in a Parquet file, with more columns as SQL over i."""
+    with duckdb.connect() as connection:
+        connection.execute(f"""
+            copy (
+                select '{event_prefix}' || i as event_id, 1 as version, '2026-11-27T12:00:00Z' as recorded_at,
+                    '2026-11-27T09:00:00Z' as occurred_at, 'tnt_acme' as tenant_id, 'openai' as vendor,
+                    'gpt-4o' as model_requested, 'gpt-4o' as model_used, 10 as input_tokens,
+                    5 as output_tokens, '0.000075000' as cost_usd, 'verified' as receipt_status,
+                    'complete' as evidence_status, 'metadata_only' as privacy_mode, {more_columns}
+                from range(1, 4) as numbers (i)
+            ) to '{path}'""")
+
+
 def test_an_object_or_array_where_text_belongs_is_quarantined_and_never_kept(tmp_path):
     """A field the contract types as text (or a number) that holds an object or an array could
     carry content: the record is quarantined as nested_value and the value is never turned into
@@ -50,31 +64,14 @@ def test_an_object_or_array_where_text_belongs_is_quarantined_and_never_kept(tmp
         ledger_record("evt_bracketed_text", "2026-11-27T09:00:00Z", department="[legacy] Support"),
     ]
     ledger = write_ledger(tmp_path / "ledger", records)
-    with duckdb.connect() as connection:
-        connection.execute(f"""
-            copy (
-                select 'evt_parquet_' || i as event_id, 1 as version, '2026-11-27T12:00:00Z' as recorded_at,
-                    '2026-11-27T09:00:00Z' as occurred_at, 'tnt_acme' as tenant_id, 'openai' as vendor,
-                    'gpt-4o' as model_requested, 'gpt-4o' as model_used, 10 as input_tokens,
-                    5 as output_tokens, '0.000075000' as cost_usd, 'verified' as receipt_status,
-                    'complete' as evidence_status, 'metadata_only' as privacy_mode,
-                    case when i = 1 then {{'prompt': '{MARKER}'}} end as customer_id,
-                    case when i = 2 then map {{'team': ['{MARKER}']}} end as labels
-                from range(1, 4) as numbers (i)
-            ) to '{ledger / "part-0001.parquet"}'""")
-        # Columns of DuckDB's JSON type: a JSON string is text, an object or array is not kept.
-        connection.execute(f"""
-            copy (
-                select 'evt_json_' || i as event_id, 1 as version, '2026-11-27T12:00:00Z' as recorded_at,
-                    '2026-11-27T09:00:00Z' as occurred_at, 'tnt_acme' as tenant_id, 'openai' as vendor,
-                    'gpt-4o' as model_requested, 'gpt-4o' as model_used, 10 as input_tokens,
-                    5 as output_tokens, '0.000075000' as cost_usd, 'verified' as receipt_status,
-                    'complete' as evidence_status, 'metadata_only' as privacy_mode,
-                    (case when i = 1 then '{{"prompt": "{MARKER}"}}' else '"Finance"' end)::json as department,
-                    case when i = 2 then map {{'team': '{{"prompt": "{MARKER}"}}'::json}}
-                        else map {{'team': '"search"'::json}} end as labels
-                from range(1, 4) as numbers (i)
-            ) to '{ledger / "part-0002.parquet"}'""")
+    write_parquet_records(ledger / "part-0001.parquet", "evt_parquet_", f"""
+        case when i = 1 then {{'prompt': '{MARKER}'}} end as customer_id,
+        case when i = 2 then map {{'team': ['{MARKER}']}} end as labels""")
+    # Columns of DuckDB's JSON type: a JSON string is text, an object or array is not kept.
+    write_parquet_records(ledger / "part-0002.parquet", "evt_json_", f"""
+        (case when i = 1 then '{{"prompt": "{MARKER}"}}' else '"Finance"' end)::json as department,
+        case when i = 2 then map {{'team': '{{"prompt": "{MARKER}"}}'::json}}
+            else map {{'team': '"search"'::json}} end as labels""")
     database = tmp_path / "monitor.duckdb"
     # Most of this small ledger is quarantined on purpose.
     result = build(ledger, database, "--vars", "{quarantine_share_limit: 1}")

@@ -201,16 +201,17 @@ def demo(demo_dir, events, days, seed):
     try:
         for tenant in summary.tenants:
             out = demo_dir / "reports" / f"{tenant}_{month_start:%Y-%m}.zip"
-            _write_report(open_warehouse(str(database)), month_start, month_end, None, (), tenant, None, out)
-            bundles.append(out)
+            bundles.append(_write_report(open_warehouse(str(database)), month_start, month_end, None, (), tenant,
+                                         None, out))
     except (breakdown_lib.BreakdownError, WarehouseUnavailable, bundle_lib.BundleError, OSError) as error:
         raise click.ClickException(f"no report written: {error}") from None
     click.echo("")
     click.echo(f"Database:  {database}")
     click.echo(f"Explore:   p402-monitor breakdown --duckdb {database} --tenant {summary.tenants[0]} "
                f"--by department,model_used --period {month_start:%Y-%m}")
-    for out in bundles:
-        click.echo(f"Report:    {out}  (report.pdf, csv/, manifest.json; check it with p402-monitor verify)")
+    for bundle in bundles:
+        click.echo(f"Report:    {bundle.path}  (report.pdf, csv/, manifest.json; check it with "
+                   f"p402-monitor verify --fingerprint {bundle.fingerprint})")
 
 
 DEMO_MARKER = ".p402-monitor-demo"

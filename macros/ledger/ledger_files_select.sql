@@ -71,14 +71,16 @@
     (
     with
 
-    {% if unreadable_lines -%}
+    {%- set strict_files = files | reject('in', unreadable_lines) | list %}
+    {%- set skipping_files = files | select('in', unreadable_lines) | list %}
+    {% if skipping_files -%}
     unreadable as (
 
         {#- Each unreadable line, and how many lines the reader read before it in its file. #}
         select *
         from (
             values
-            {%- for file, lines in unreadable_lines.items() %}{% for line in lines %}
+            {%- for file in skipping_files %}{% for line in unreadable_lines[file].lines %}
             ({{ p402_monitor.sql_string(file) }}, {{ line }}, {{ line - loop.index }})
             {%- if not loop.last %},{% endif %}{% endfor %}{% if not loop.last %},{% endif %}
             {%- endfor %}
@@ -86,15 +88,62 @@
 
     ),
 
-    {% endif -%}
-    read_lines as (
+    {#- Only the files known to hold unreadable lines are read skipping them; the reader must
+        then skip exactly those, so it reads the number of lines the first pass read. -#}
+    skipping_read as (
 
         select
             filename as source_file,
             line_ordinal - min(line_ordinal) over (partition by filename) + 1 as rank_in_file,
             record_text
-        from {{ p402_monitor.ledger_jsonl_lines(files, skip_unreadable=unreadable_lines | length > 0) }}
+        from {{ p402_monitor.ledger_jsonl_lines(skipping_files, skip_unreadable=true) }}
             with ordinality as lines (record_text, filename, line_ordinal)
+
+    ),
+
+    read_otherwise as (
+
+        select expected.source_file
+        from (
+            values
+            {%- for file in skipping_files %}
+            ({{ p402_monitor.sql_string(file) }}, {{ unreadable_lines[file].lines_read }})
+            {%- if not loop.last %},{% endif %}
+            {%- endfor %}
+        ) as expected (source_file, lines_read)
+        left join (
+            select source_file, count(*) as lines_read
+            from skipping_read
+            group by source_file
+        ) as actual on expected.source_file = actual.source_file
+        where
+            case
+                when coalesce(actual.lines_read, 0) <> expected.lines_read
+                    then cast(error('the ledger file ' || expected.source_file
+                        || ' changed while it was read: run the build again') as boolean)
+                else false
+            end
+
+    ),
+
+    {% endif -%}
+    read_lines as (
+
+        {%- if strict_files %}
+        select
+            filename as source_file,
+            line_ordinal - min(line_ordinal) over (partition by filename) + 1 as rank_in_file,
+            record_text
+        from {{ p402_monitor.ledger_jsonl_lines(strict_files) }}
+            with ordinality as lines (record_text, filename, line_ordinal)
+        {%- endif %}
+        {%- if strict_files and skipping_files %}
+        union all
+        {%- endif %}
+        {%- if skipping_files %}
+        select * from skipping_read
+        where not exists (select 1 from read_otherwise)
+        {%- endif %}
 
     ),
 
@@ -102,9 +151,9 @@
 
         select
             source_file,
-            {%- if unreadable_lines %}
-            {#- The reader skipped the unreadable lines: a line's number in its file is its rank
-                among the lines read plus the unreadable lines before it. #}
+            {%- if skipping_files %}
+            {#- A line's number in its file is its rank among the lines read plus the unreadable
+                lines before it. #}
             rank_in_file + (
                 select count(*)
                 from unreadable
@@ -118,7 +167,7 @@
             record_text
         from read_lines
         where trim(record_text) <> ''
-        {%- if unreadable_lines %}
+        {%- if skipping_files %}
         union all
         {#- Each unreadable line is a record whose text is not read: malformed. #}
         select source_file, source_line, null as record_text
@@ -341,6 +390,8 @@
         buffer_size = 134217728,
         hive_partitioning = false,
         {%- if skip_unreadable or record_unreadable %}
+        {#- Never a silent drop: the first pass records every line it skips, and a read that skips
+            is checked to skip only those (ledger_jsonl_select). #}
         ignore_errors = true,
         {%- endif %}
         {%- if record_unreadable %}
@@ -353,9 +404,10 @@
 {%- endmacro %}
 
 
-{#- The lines of these JSONL files that cannot be read as text ({file: [line numbers]}): not UTF-8,
-    or longer than 64 MiB. One pass over the files that reads no JSON; the lines' text stays in
-    DuckDB's temporary rejects tables, which are dropped without being read. -#}
+{#- The JSONL files holding lines that cannot be read as text (not UTF-8, or longer than 64 MiB):
+    {file: {'lines': [their line numbers], 'lines_read': how many other lines the pass read}}.
+    One pass over the files that reads no JSON; the lines' text stays in DuckDB's temporary
+    rejects tables, which are dropped without being read. -#}
 {% macro unreadable_jsonl_lines(files) %}
     {%- set unreadable = {} -%}
     {%- if files -%}
@@ -363,8 +415,12 @@
             drop table if exists p402_unreadable_lines; drop table if exists p402_unreadable_scans
         {%- endset -%}
         {%- do run_query(drop_rejects) -%}
-        {%- do run_query('select count(record_text) from '
-                         ~ p402_monitor.ledger_jsonl_lines(files, record_unreadable=true)) -%}
+        {%- set lines_read = {} -%}
+        {%- for row in run_query('select filename, count(*), count(record_text) from '
+                                 ~ p402_monitor.ledger_jsonl_lines(files, record_unreadable=true)
+                                 ~ ' group by filename').rows -%}
+            {%- do lines_read.update({row[0]: row[1]}) -%}
+        {%- endfor -%}
         {%- set rejected -%}
             select distinct scans.file_path, errors.line
             from p402_unreadable_lines as errors
@@ -373,7 +429,8 @@
             order by 1, 2
         {%- endset -%}
         {%- for row in run_query(rejected).rows -%}
-            {%- do unreadable.setdefault(row[0], []).append(row[1]) -%}
+            {%- do unreadable.setdefault(row[0], {'lines': [], 'lines_read': lines_read.get(row[0], 0)}) -%}
+            {%- do unreadable[row[0]].lines.append(row[1]) -%}
         {%- endfor -%}
         {%- do run_query(drop_rejects) -%}
     {%- endif -%}

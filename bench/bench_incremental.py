@@ -5,10 +5,13 @@ baseline, measured in the same run on the same files, is one hand-written DuckDB
 the files once, keeps the latest version of each event and sums cost by day and department.
 Each build's wall time is split into dbt's own start-up and parse and the model and test
 execution that target/run_results.json records; builds run with the bundled profile (DuckDB
-memory limit 3GB, 2 threads) and, like a nightly build, without the unit tests. The incremental
-build is repeated on copies of the full build's database (--repeats) and the median reported.
+memory limit 3GB, 2 threads) and, like a nightly build, without the unit tests. Every step is
+repeated and its median reported, since the same step varies by 10 % or more from run to run on
+this machine: the baseline and the full build (each on a new database) --full-repeats times, the
+incremental build (each on a copy of the last full build's database) --repeats times.
 
-    python bench/bench_incremental.py [--sizes 1000000,10000000] [--days 90] [--repeats 5] [--work DIR]
+    python bench/bench_incremental.py [--sizes 1000000,10000000] [--days 90]
+                                      [--full-repeats 3] [--repeats 5] [--work DIR]
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from measure import measure, python_step
+from measure import Measurement, measure, python_step
 
 CLI = str(Path(sys.executable).parent / "p402-monitor")
 
@@ -45,11 +48,19 @@ def execution_seconds(target: Path) -> float:
     return json.loads((target / "run_results.json").read_text())["elapsed_time"]
 
 
+def median_run(runs: list[tuple[float, Measurement]]) -> tuple[float, Measurement]:
+    """The run with the median first figure (the lower middle one of an even count)."""
+    ordered = sorted(runs, key=lambda run: run[0])
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--work", default="bench/out/incremental")
+    parser.add_argument("--full-repeats", type=int, default=3,
+                        help="baseline queries and full builds (each on a new database); the medians are reported")
     parser.add_argument("--repeats", type=int, default=5,
                         help="incremental builds, each on a copy of the full build's database; "
                              "the median is reported (the same build varies by a second or more)")
@@ -70,9 +81,16 @@ def main() -> None:
         database, built_in_full = work / "monitor.duckdb", work / "after-full-build.duckdb"
         command = [CLI, "build", "--ledger", str(ledger), "--duckdb", str(database)]
 
-        baseline = measure(f"baseline query ({size:,})", python_step(BASELINE) + [str(ledger)])
-        full = measure(f"full build ({size:,})", command, env=env)
-        full_execution = execution_seconds(work / "target")
+        baseline_runs, full_runs = [], []
+        for _ in range(arguments.full_repeats):
+            baseline = measure(f"baseline query ({size:,})", python_step(BASELINE) + [str(ledger)])
+            baseline_runs.append((baseline.seconds, baseline))
+            for stale in (database, database.with_name(database.name + ".wal")):
+                stale.unlink(missing_ok=True)
+            full = measure(f"full build ({size:,})", command, env=env)
+            full_runs.append((execution_seconds(work / "target"), full))
+        _, baseline = median_run(baseline_runs)
+        full_execution, full = median_run(full_runs)
         shutil.copyfile(database, built_in_full)
         shutil.copytree(generated / days[-1], ledger / days[-1])
         incremental_runs = []
@@ -80,8 +98,7 @@ def main() -> None:
             shutil.copyfile(built_in_full, database)
             measurement = measure(f"incremental build, one more day ({size:,})", command, env=env)
             incremental_runs.append((execution_seconds(work / "target"), measurement))
-        incremental_runs.sort(key=lambda run: run[0])
-        incremental_execution, incremental = incremental_runs[len(incremental_runs) // 2]
+        incremental_execution, incremental = median_run(incremental_runs)
 
         print(f"{baseline.label:44} {baseline.seconds:7.1f} {'':10} {'':10} {baseline.peak_mib:8.0f} "
               f"{1:15.2f} {1:15.2f}")
@@ -89,8 +106,9 @@ def main() -> None:
             print(f"{measurement.label:44} {measurement.seconds:7.1f} {execution:10.1f} "
                   f"{measurement.seconds - execution:10.1f} {measurement.peak_mib:8.0f} "
                   f"{execution / baseline.seconds:15.2f} {measurement.ratio_to(baseline):15.2f}")
-        print(f"{'incremental builds, dbt exec s (median above)':44} "
-              + ", ".join(f"{execution:.1f}" for execution, _ in incremental_runs))
+        for label, runs in (("baseline queries, s", baseline_runs), ("full builds, dbt exec s", full_runs),
+                            ("incremental builds, dbt exec s", incremental_runs)):
+            print(f"{label + ' (median above)':44} " + ", ".join(f"{figure:.1f}" for figure, _ in runs))
         print(f"{'incremental ÷ full, dbt execution':44} {incremental_execution / full_execution:7.1%}")
         print(f"{'incremental ÷ full, wall':44} {incremental.seconds / full.seconds:7.1%}")
         shutil.rmtree(generated)

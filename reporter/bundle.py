@@ -200,7 +200,7 @@ def reconciliation(layer, warehouse, tenant, start, end, department: Table) -> R
     read, latest, superseded, replays, quarantined, latest_cost = rows[0]
     _, unassignable = warehouse.query(
         f"select coalesce(sum(records_read), 0) from {schema}.rpt_ledger_reconciliation "
-        f"where tenant_id = '{UNKNOWN_TENANT}' or ledger_date is null")
+        f"where tenant_id = ? or ledger_date is null", [UNKNOWN_TENANT])
     _, reasons = warehouse.query(
         f"select quarantine_reason, sum(quarantined_records), sum(quarantined_cost_usd) "
         f"from {schema}.rpt_quarantine_reasons where tenant_id = ? and ledger_date between ? and ? "

@@ -92,12 +92,7 @@
         then skip exactly those, so it reads the number of lines the first pass read. -#}
     skipping_read as (
 
-        select
-            filename as source_file,
-            line_ordinal - min(line_ordinal) over (partition by filename) + 1 as rank_in_file,
-            record_text
-        from {{ p402_monitor.ledger_jsonl_lines(skipping_files, skip_unreadable=true) }}
-            with ordinality as lines (record_text, filename, line_ordinal)
+        {{ p402_monitor.ledger_jsonl_ranked_lines(skipping_files, skip_unreadable=true) }}
 
     ),
 
@@ -130,12 +125,7 @@
     read_lines as (
 
         {%- if strict_files %}
-        select
-            filename as source_file,
-            line_ordinal - min(line_ordinal) over (partition by filename) + 1 as rank_in_file,
-            record_text
-        from {{ p402_monitor.ledger_jsonl_lines(strict_files) }}
-            with ordinality as lines (record_text, filename, line_ordinal)
+        {{ p402_monitor.ledger_jsonl_ranked_lines(strict_files) }}
         {%- endif %}
         {%- if strict_files and skipping_files %}
         union all
@@ -371,6 +361,17 @@
 {% endmacro %}
 
 
+{#- Each line read of JSONL files, with its rank among the lines read in its file. -#}
+{% macro ledger_jsonl_ranked_lines(files, skip_unreadable=false) -%}
+    select
+        filename as source_file,
+        line_ordinal - min(line_ordinal) over (partition by filename) + 1 as rank_in_file,
+        record_text
+    from {{ p402_monitor.ledger_jsonl_lines(files, skip_unreadable=skip_unreadable) }}
+        with ordinality as lines (record_text, filename, line_ordinal)
+{%- endmacro %}
+
+
 {#- The lines of JSONL files, one text value each. A line that is not UTF-8 text, or is longer
     than 64 MiB, stops the read with an error that quotes the line, unless skip_unreadable
     (record_unreadable also lists those lines in DuckDB's rejects tables: unreadable_jsonl_lines). -#}
@@ -390,8 +391,9 @@
         buffer_size = 134217728,
         hive_partitioning = false,
         {%- if skip_unreadable or record_unreadable %}
-        {#- Never a silent drop: the first pass records every line it skips, and a read that skips
-            is checked to skip only those (ledger_jsonl_select). #}
+        {#- Never a silent drop: the first pass records every line it skips, ledger_jsonl_select
+            quarantines each of them as malformed_json at its line number, and checks that a
+            read that skips skipped only those. #}
         ignore_errors = true,
         {%- endif %}
         {%- if record_unreadable %}
@@ -416,7 +418,7 @@
         {%- endset -%}
         {%- do run_query(drop_rejects) -%}
         {%- set lines_read = {} -%}
-        {%- for row in run_query('select filename, count(*), count(record_text) from '
+        {%- for row in run_query('select filename, count(*) from '
                                  ~ p402_monitor.ledger_jsonl_lines(files, record_unreadable=true)
                                  ~ ' group by filename').rows -%}
             {%- do lines_read.update({row[0]: row[1]}) -%}

@@ -160,6 +160,30 @@ def test_an_incremental_build_tests_the_rows_it_wrote(growing_ledger, tmp_path):
             dbt_invoke.invoke("test", settings, *selection)
 
 
+def test_a_line_staged_by_two_builds_fails_the_staging_grain(growing_ledger, tmp_path):
+    """Staging appends its batches, so its uniqueness test reads, beside the latest batch, the
+    earlier rows with the same source file and line: a line an earlier build staged and the
+    latest staged again is found, though each batch alone is unique."""
+    last_day, ledger = growing_ledger
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    shutil.copytree(last_day, ledger / last_day.name)
+    build(ledger, database)
+    settings = dbt_invoke.BuildSettings(ledger=str(ledger), duckdb=str(database), quiet=True)
+    selection = ["--select", "stg_ledger__records,test_name:unique_combination"]
+    dbt_invoke.invoke("test", settings, *selection)
+
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("""
+            insert into main_staging.stg_ledger__records
+            select * replace ((select max(staged_at) from main_staging.stg_ledger__records) as staged_at)
+            from main_staging.stg_ledger__records
+            where staged_at < (select max(staged_at) from main_staging.stg_ledger__records)
+            limit 1""")
+    with pytest.raises(dbt_invoke.BuildFailed, match="unique_combination_stg_ledger__records"):
+        dbt_invoke.invoke("test", settings, *selection)
+
+
 def test_changing_the_drift_dimensions_rebuilds_every_drift_day(growing_ledger, tmp_path):
     """The drift member days hold one set of dimensions: an incremental build with another
     `drift_dimensions` var rebuilds them all, as a full refresh would."""

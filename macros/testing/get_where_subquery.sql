@@ -6,32 +6,43 @@
     was tested by the build that wrote it, so a nightly build tests what it changed instead of
     the whole history. A view over incremental models only is narrowed the same way: its rows
     change only where theirs do.
-    A full refresh writes one batch: every row is tested. Uniqueness still holds across batches,
-    since a batch replaces the rows with its keys (delete+insert).
+    A full refresh writes one batch: every row is tested. A delete+insert batch replaces the rows
+    with its keys, so uniqueness holds across batches there; an appended batch (staging) replaces
+    nothing, so its uniqueness tests also read the earlier rows that share a key with the latest
+    batch, and a key staged twice, in two builds, is found.
 
     Only the column tests below are narrowed: a test comparing a model with another, such as
     cost_reconciles_with_fact, reads the whole model.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
-    {%- set batch_column = p402_monitor.latest_batch_column(relation) -%}
+    {%- set batch_node = p402_monitor.batch_written_node(relation) -%}
     {%- set conditions = [] -%}
     {%- if where -%}
         {%- do conditions.append('(' ~ where ~ ')') -%}
     {%- endif -%}
-    {%- if batch_column -%}
-        {%- do conditions.append(p402_monitor.in_latest_batch(batch_column, relation)) -%}
+    {%- if batch_node -%}
+        {%- set batch_column = p402_monitor.batch_column(batch_node) -%}
+        {%- set key_columns = p402_monitor.uniqueness_key(model) -%}
+        {%- if key_columns and batch_node.config.incremental_strategy == 'append'
+            and p402_monitor.holds_earlier_batches(batch_column, relation) -%}
+            {%- do conditions.append(p402_monitor.shares_key_with_latest_batch(key_columns, batch_column, relation)) -%}
+        {%- else -%}
+            {%- do conditions.append(p402_monitor.in_latest_batch(batch_column, relation)) -%}
+        {%- endif -%}
     {%- endif -%}
     {%- if conditions -%}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') as dbt_subquery') -%}
+        {%- do return('(select * from ' ~ relation ~ ' as tested_rows where '
+            ~ conditions | join(' and ') ~ ') as dbt_subquery') -%}
     {%- else -%}
         {%- do return(relation) -%}
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- The batch column of an incremental model that a column test of this node reads, or none. -#}
-{% macro latest_batch_column(relation) %}
+{#- The model written in batches whose column test this node is, or none: an incremental model,
+    or a view reading incremental models only. -#}
+{% macro batch_written_node(relation) %}
     {%- set narrowed_tests = ['not_null', 'not_null_columns', 'unique', 'accepted_values',
                               'accepted_values_columns', 'relationships', 'unique_combination'] -%}
     {%- if not execute or model.resource_type != 'test' or model.test_metadata.name not in narrowed_tests -%}
@@ -40,14 +51,57 @@
     {%- for unique_id in model.depends_on.nodes if unique_id in graph.nodes -%}
         {%- set node = graph.nodes[unique_id] -%}
         {%- if node.resource_type == 'model' and node.alias == relation.identifier
-            and node.schema == relation.schema and p402_monitor.is_written_in_batches(node) -%}
-            {%- for column in ['classified_at', 'last_classified_at', 'last_staged_at', 'staged_at']
-                if column in node.columns -%}
-                {{ return(column) }}
-            {%- endfor -%}
+            and node.schema == relation.schema and p402_monitor.is_written_in_batches(node)
+            and p402_monitor.batch_column(node) -%}
+            {{ return(node) }}
         {%- endif -%}
     {%- endfor -%}
     {{ return(none) }}
+{% endmacro %}
+
+
+{#- The column that says which build wrote a row of this model, or none. -#}
+{% macro batch_column(node) %}
+    {%- for column in ['classified_at', 'last_classified_at', 'last_staged_at', 'staged_at']
+        if column in node.columns -%}
+        {{ return(column) }}
+    {%- endfor -%}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{#- The columns a uniqueness test holds unique, or none for any other test. -#}
+{% macro uniqueness_key(test_node) %}
+    {%- set arguments = test_node.test_metadata.kwargs -%}
+    {%- if test_node.test_metadata.name == 'unique' -%}
+        {{ return([arguments.column_name]) }}
+    {%- elif test_node.test_metadata.name == 'unique_combination' -%}
+        {{ return(arguments.combination) }}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{#- The tested rows whose key (never null: the grain's not-null tests see to that) is also a key
+    of the latest batch, from whichever batch they come. -#}
+{% macro shares_key_with_latest_batch(key_columns, batch_column, relation) -%}
+    exists (
+        select 1
+        from {{ relation }} as latest_batch
+        where
+            latest_batch.{{ batch_column }} = (select max({{ batch_column }}) from {{ relation }})
+            {%- for column in key_columns %}
+            and latest_batch.{{ column }} = tested_rows.{{ column }}
+            {%- endfor %}
+    )
+{%- endmacro %}
+
+
+{#- Whether rows of an earlier build than the latest are in the relation (never after a full
+    refresh, whose rows are all of one batch: then no row needs looking up by key). -#}
+{% macro holds_earlier_batches(batch_column, relation) %}
+    {%- set bounds = run_query('select min(' ~ batch_column ~ '), max(' ~ batch_column ~ ') from ' ~ relation) -%}
+    {{ return(bounds.rows[0][0] != bounds.rows[0][1]) }}
 {% endmacro %}
 
 

@@ -86,6 +86,27 @@ def test_a_build_with_nothing_new_changes_nothing(file_format, tmp_path):
     assert batches == 1
 
 
+@pytest.mark.parametrize("file_format", ["jsonl", "parquet"])
+def test_a_build_after_an_as_of_build_applies_what_it_left_out(file_format, tmp_path):
+    """An as-of build stages only the records recorded by then; the next build without it reads
+    again the files it read in part, stages the rest, and equals a clean build. After that, no
+    file is read again."""
+    last_day, ledger = ledger_growing_by_a_day(tmp_path, file_format)
+    shutil.copytree(last_day, ledger / last_day.name)
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database, "--as-of", "2026-10-20T00:00:00Z")
+    (latest_recorded,), = query(database, "select max(recorded_at) from main_staging.stg_ledger__records")
+    assert str(latest_recorded) <= "2026-10-20"
+    build(ledger, database)
+    build(ledger, tmp_path / "clean.duckdb")
+    assert_same_tables(database, tmp_path / "clean.duckdb")
+    (unsized_files,), = query(database, """
+        select count(*) from (
+            select source_file from main_staging.stg_ledger__records
+            group by source_file having max(source_file_bytes) is null)""")
+    assert unsized_files == 0
+
+
 def test_a_version_beyond_the_lookback_is_quarantined_not_lost(growing_ledger, tmp_path):
     _, ledger = growing_ledger
     database = tmp_path / "monitor.duckdb"

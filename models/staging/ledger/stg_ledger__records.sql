@@ -9,6 +9,12 @@
     A new record recorded more than `ledger_lookback_days` before the latest record already
     staged arrived too late to be applied incrementally: it is quarantined as `beyond_lookback`,
     so that it is counted and reported, until `build --full-refresh` applies it.
+
+    With `as_of` (always a full refresh), only the records recorded by then are staged, as if the
+    ledger held nothing else, and the next build without it stages the rest like any new records.
+    A file read only in part keeps no size (source_file_bytes is null), so that on DuckDB that
+    build reads it again (macros/ledger/register_ledger_files.sql); a file whose records were all
+    staged keeps its size and is not read again.
 #}
 
 {{ config(
@@ -214,7 +220,15 @@ renamed as (
 
         -- numerics
         source_line,
-        source_file_bytes,
+        {% if var('as_of') -%}
+            case
+                when min(case when {{ p402_monitor.as_of_filter('recorded_at_utc') }} then 1 else 0 end)
+                    over (partition by source_file) = 1
+                    then source_file_bytes
+            end as source_file_bytes,
+        {%- else -%}
+            source_file_bytes,
+        {%- endif %}
         version_number as version,
         input_token_count as input_tokens,
         output_token_count as output_tokens,
@@ -240,3 +254,4 @@ renamed as (
 )
 
 select * from renamed
+where {{ p402_monitor.as_of_filter('recorded_at') }}

@@ -132,6 +132,24 @@ def test_a_version_beyond_the_lookback_is_quarantined_not_lost(growing_ledger, t
     assert query(database, f"select version from main.fct_ai_events where event_id = '{event_id}'") == [(99,)]
 
 
+def test_a_record_from_the_future_does_not_carry_the_lookback_with_it(growing_ledger, tmp_path):
+    """One valid record stamped a year ahead (a meter's clock running fast) is applied, and the
+    records of the next day are applied too instead of arriving beyond the lookback."""
+    last_day, ledger = growing_ledger
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    ahead = ledger_record("evt_clock_ahead", "2026-10-30T08:00:00Z", recorded_at="2027-10-29T08:00:00Z")
+    write_ledger(ledger / "clock-ahead", [ahead])
+    build(ledger, database)
+    shutil.copytree(last_day, ledger / last_day.name)
+    build(ledger, database)
+    assert query(database, "select count(*) from main.fct_ai_events where event_id = 'evt_clock_ahead'") == [(1,)]
+    assert query(database, """
+        select count(*) from main.fct_quarantined_records where quarantine_reason = 'beyond_lookback'""") == [(0,)]
+    build(ledger, tmp_path / "clean.duckdb")
+    assert_same_tables(database, tmp_path / "clean.duckdb")
+
+
 def test_a_killed_build_rerun_gives_the_same_marts_as_a_clean_one(growing_ledger, tmp_path):
     last_day, ledger = growing_ledger
     database = tmp_path / "killed.duckdb"

@@ -7,8 +7,9 @@
     Incremental: a build stages only the records it has not staged before (by file and line), and
     appends them.
     A new record recorded more than `ledger_lookback_days` before the latest record already
-    staged arrived too late to be applied incrementally: it is quarantined as `beyond_lookback`,
-    so that it is counted and reported, until `build --full-refresh` applies it.
+    staged (of those recorded before this build started) arrived too late to be applied
+    incrementally: it is quarantined as `beyond_lookback`, so that it is counted and reported,
+    until `build --full-refresh` applies it.
 
     With `as_of` (always a full refresh), only the records recorded by then are staged, as if the
     ledger held nothing else, and the next build without it stages the rest like any new records.
@@ -129,8 +130,14 @@ timed as (
     select
         *,
         {%- if is_incremental() %}
+            {#- The window ends at the latest valid record staged that was recorded before this
+                build started: one record stamped by a clock running ahead would otherwise carry
+                the window with it, and every record after it would arrive beyond the lookback. #}
+            {%- set window_end -%}
+                max(case when recorded_at <= {{ p402_monitor.build_started_at() }} then recorded_at end)
+            {%- endset %}
             coalesce(recorded_at_utc < (
-                select {{ dbt.dateadd('day', -1 * var('ledger_lookback_days'), 'max(recorded_at)') }}
+                select {{ dbt.dateadd('day', -1 * var('ledger_lookback_days'), window_end) }}
                 from {{ this }}
                 where not is_quarantined
             ), false) as is_beyond_lookback

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from pathlib import Path
 
 from . import project
 
@@ -119,8 +120,31 @@ def release_embedded_database() -> None:
 
 
 def build(settings: BuildSettings):
-    """Seeds, models and tests, in dependency order."""
-    return invoke("build", settings)
+    """Seeds, models and tests, in dependency order.
+
+    An incremental build's column tests read only the latest batch of each model
+    (macros/testing/get_where_subquery.sql), trusting that every earlier batch was tested and
+    passed. A build that was stopped, or whose tests failed, breaks that trust: a marker is set
+    while a build runs and cleared only when it succeeds, and while it is set the next build
+    tests every row (var test_every_row) until one passes.
+    """
+    dbt_environment(settings)  # checks the paths before a marker is written beside the database
+    marker = unverified_build_marker(settings)
+    if marker.exists():
+        settings = replace(settings, extra_vars={**settings.extra_vars, "test_every_row": True})
+    marker.touch()
+    result = invoke("build", settings)
+    marker.unlink()
+    return result
+
+
+def unverified_build_marker(settings: BuildSettings) -> Path:
+    """The file that is there while a build of this database has begun and not yet passed: beside
+    the embedded DuckDB file, or in dbt's target folder for a warehouse target."""
+    if settings.target is None:
+        return Path(f"{project.duckdb_path(settings.duckdb)}.unverified")
+    project.target_dir().mkdir(parents=True, exist_ok=True)
+    return project.target_dir() / f"{settings.target}.unverified"
 
 
 def describe_failures(run_result) -> str:

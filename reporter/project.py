@@ -36,6 +36,11 @@ def profiles_dir(explicit: str | None = None) -> Path:
     return BUNDLED_PROFILES_DIR
 
 
+def target_dir() -> Path:
+    """Where dbt writes its artifacts: ``$DBT_TARGET_PATH``, else the project's target folder."""
+    return Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
+
+
 def duckdb_path(explicit: str | None = None) -> Path:
     """The embedded database file: ``--duckdb``, else ``$P402_DUCKDB_PATH``, else ./p402_monitor.duckdb."""
     return Path(explicit or os.environ.get("P402_DUCKDB_PATH") or DEFAULT_DUCKDB_FILE).resolve()

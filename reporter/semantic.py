@@ -8,7 +8,6 @@ numerator and denominator exactly as the YAML declares them.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -31,10 +30,6 @@ class Metric:
     denominator: str | None = None
 
 
-def target_dir() -> Path:
-    return Path(os.environ.get("DBT_TARGET_PATH") or project.PROJECT_DIR / "target")
-
-
 def _manifest_json_without_database(text: str) -> str:
     """The manifest with each relation named by schema and table only.
 
@@ -55,7 +50,7 @@ class SemanticLayer:
         from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
         from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 
-        manifest_path = manifest_path or target_dir() / "semantic_manifest.json"
+        manifest_path = manifest_path or project.target_dir() / "semantic_manifest.json"
         if not manifest_path.is_file():
             raise SemanticLayerMissing(
                 f"no semantic manifest at {manifest_path}: run `p402-monitor build` first"

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from reporter import dbt_invoke, project
 from reporter.cli import cli
 from reporter.generate import generate_ledger
-from reporter.semantic import target_dir
+from reporter.project import target_dir
 
 
 # Columns that say when or from which file a row was built, not what it holds: an incremental

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import RESOLVED_EVENTS, build, ledger_record, query, run_cli, write_ledger
-from reporter.semantic import SemanticLayer, target_dir
+from reporter.project import target_dir
+from reporter.semantic import SemanticLayer
 
 OWNER_DEFAULTS = {"department": "(unattributed)", "employee_id": "(unattributed)",
                   "workflow": "(unattributed)", "customer_id": "(none)", "budget_id": "(none)",

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import BOOKKEEPING, BUILD_LOG, build, ledger_record, query, write_ledger
+from conftest import BOOKKEEPING, BUILD_LOG, build, ledger_record, query, run_cli, write_ledger
 from reporter import dbt_invoke
 from reporter.generate import generate_ledger
 
@@ -132,6 +134,35 @@ def test_a_version_beyond_the_lookback_is_quarantined_not_lost(growing_ledger, t
     assert query(database, f"select version from main.fct_ai_events where event_id = '{event_id}'") == [(99,)]
 
 
+def test_a_line_read_while_being_written_is_read_again_once_whole(growing_ledger, tmp_path):
+    """A build that reads a file while the meter is still writing its last line quarantines that
+    partial line as malformed; once the file has grown, the next build reads the line again,
+    whole, and the tables equal a clean build's. A line truly malformed stays quarantined."""
+    last_day, ledger = growing_ledger
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    growing_file = sorted(ledger.rglob("*.jsonl"))[-1]
+    completed = json.dumps(ledger_record("evt_written_in_two_parts", "2026-10-30T08:00:00Z",
+                                         recorded_at="2026-10-30T08:00:01Z", cost_usd="12.500000000"))
+    with growing_file.open("a", encoding="utf-8") as handle:
+        handle.write(completed[:60])
+    build(ledger, database)
+    last_line_of_the_file = """
+        select quarantine_reason from main_staging.stg_ledger__records
+        where source_file = ? order by source_line desc limit 1"""
+    assert query(database, last_line_of_the_file, [str(growing_file)]) == [("malformed_json",)]
+    with growing_file.open("a", encoding="utf-8") as handle:
+        handle.write(completed[60:] + "\n" + "{truly malformed\n")
+    build(ledger, database)
+    assert query(database, last_line_of_the_file, [str(growing_file)]) == [("malformed_json",)]
+    shutil.copytree(last_day, ledger / last_day.name)
+    build(ledger, database)
+    assert query(database, """
+        select cost_usd from main.fct_ai_events where event_id = 'evt_written_in_two_parts'""") == [(Decimal("12.5"),)]
+    build(ledger, tmp_path / "clean.duckdb")
+    assert_same_tables(database, tmp_path / "clean.duckdb")
+
+
 def test_a_record_from_the_future_does_not_carry_the_lookback_with_it(growing_ledger, tmp_path):
     """One valid record stamped a year ahead (a meter's clock running fast) is applied, and the
     records of the next day are applied too instead of arriving beyond the lookback."""
@@ -166,9 +197,33 @@ def test_a_killed_build_rerun_gives_the_same_marts_as_a_clean_one(growing_ledger
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
+    unverified = Path(f"{database}.unverified")
+    assert unverified.exists(), "a stopped build leaves its batches untested: the next build must test every row"
     build(ledger, database)
+    assert not unverified.exists()
     build(ledger, tmp_path / "clean.duckdb", "--full-refresh")
     assert_same_tables(database, tmp_path / "clean.duckdb")
+
+
+def test_after_a_build_that_did_not_pass_the_next_tests_every_row(growing_ledger, tmp_path):
+    """A build reads only its own batch in its column tests, trusting the earlier batches: after a
+    build that was stopped or failed, that trust is gone, and the next build reads every row."""
+    last_day, ledger = growing_ledger
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    shutil.copytree(last_day, ledger / last_day.name)
+    build(ledger, database)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("""
+            update main.fct_ai_events set department = null
+            where event_id = (
+                select min(event_id) from main.fct_ai_events
+                where last_staged_at < (select max(last_staged_at) from main.fct_ai_events))""")
+    build(ledger, database)
+    Path(f"{database}.unverified").touch()
+    result = run_cli("build", "--ledger", ledger, "--duckdb", database)
+    assert result.exit_code != 0 and "not_null_columns_fct_ai_events" in result.output
+    assert Path(f"{database}.unverified").exists()
 
 
 def test_an_incremental_build_tests_the_rows_it_wrote(growing_ledger, tmp_path):

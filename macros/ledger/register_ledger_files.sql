@@ -23,6 +23,16 @@
             schema=var('ledger_schema'),
             identifier=var('ledger_table')) -%}
         create schema if not exists {{ relation.without_identifier() }};
+        {%- if unread.last_lines_of_grown_files %}
+        {#- A build that read a JSON Lines file while the meter was still writing its last line
+            staged that partial line as malformed_json. Once the file has grown the line is
+            whole, but staging reads only the lines it has not staged: so the last line staged
+            of each file that grew is forgotten when it is malformed, and read again (if it was
+            truly malformed, it is staged again the same). The models holding staged records by
+            file and line forget it too (delete_restaged_records). #}
+        delete from {{ p402_monitor.staging_relation() }}
+        where quarantine_reason = 'malformed_json' and ({{ unread.last_lines_of_grown_files | join(' or ') }});
+        {%- endif %}
         create or replace view {{ relation }} as
         {% if unread.jsonl or unread.parquet -%}
             {{ p402_monitor.ledger_files_select(unread.jsonl, unread.parquet, files.bytes,
@@ -37,30 +47,43 @@
 {% endmacro %}
 
 
-{#- The files staging has not read at their current size (all of them on a full refresh). -#}
+{#- The files staging has not read at their current size (all of them on a full refresh), and
+    the last line staged of each file that has grown since, as SQL conditions. -#}
 {% macro files_not_yet_staged(files) %}
     {#- Plain queries only: dbt's relation lookups would open a transaction that the hook's own
         statements then join, and dbt rolls a project hook's transaction back. -#}
+    {%- set staging = p402_monitor.staging_relation() -%}
+    {%- set has_sizes = run_query(
+        "select count(*) from information_schema.columns where table_catalog = '" ~ staging.database
+        ~ "' and table_schema = '" ~ staging.schema ~ "' and table_name = '" ~ staging.identifier
+        ~ "' and column_name = 'source_file_bytes'").columns[0].values()[0] -%}
+    {%- if has_sizes and not flags.FULL_REFRESH -%}
+        {%- set read_in_full, last_lines_of_grown_files = [], [] -%}
+        {%- for file, staged_bytes, last_line in run_query(
+                'select source_file, max(source_file_bytes), max(source_line) from ' ~ staging
+                ~ ' group by source_file').rows -%}
+            {%- if files.bytes.get(file) == staged_bytes -%}
+                {%- do read_in_full.append(file) -%}
+            {%- elif staged_bytes is not none and file in files.bytes -%}
+                {%- do last_lines_of_grown_files.append(
+                    '(source_file = ' ~ p402_monitor.sql_string(file) ~ ' and source_line = ' ~ last_line ~ ')') -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {{ return({
+            'jsonl': files.jsonl | reject('in', read_in_full) | list,
+            'parquet': files.parquet | reject('in', read_in_full) | list,
+            'last_lines_of_grown_files': last_lines_of_grown_files,
+        }) }}
+    {%- endif -%}
+    {{ return({'jsonl': files.jsonl, 'parquet': files.parquet, 'last_lines_of_grown_files': []}) }}
+{% endmacro %}
+
+
+{#- Where staging's table is (whether or not it exists yet). -#}
+{% macro staging_relation() %}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == 'stg_ledger__records' -%}
-        {%- set has_sizes = run_query(
-            "select count(*) from information_schema.columns where table_catalog = '" ~ node.database
-            ~ "' and table_schema = '" ~ node.schema ~ "' and table_name = '" ~ node.alias
-            ~ "' and column_name = 'source_file_bytes'").columns[0].values()[0] -%}
-        {%- if has_sizes and not flags.FULL_REFRESH -%}
-            {%- set read_in_full = [] -%}
-            {%- for row in run_query('select source_file, max(source_file_bytes) from "' ~ node.database ~ '"."'
-                                     ~ node.schema ~ '"."' ~ node.alias ~ '" group by 1').rows -%}
-                {%- if files.bytes.get(row[0]) == row[1] -%}
-                    {%- do read_in_full.append(row[0]) -%}
-                {%- endif -%}
-            {%- endfor -%}
-            {{ return({
-                'jsonl': files.jsonl | reject('in', read_in_full) | list,
-                'parquet': files.parquet | reject('in', read_in_full) | list,
-            }) }}
-        {%- endif -%}
+        {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
     {%- endfor -%}
-    {{ return(files) }}
 {% endmacro %}
 
 
@@ -105,3 +128,25 @@
 {% macro sql_string(value) -%}
     '{{ value | replace("'", "''") }}'
 {%- endmacro %}
+
+
+
+{#-
+    A pre-hook of the models that hold staged records by source file and line: delete the rows of
+    the records staging has staged again since the model's last build (register_ledger_files),
+    before the build writes them anew. `held_where` narrows the rows looked at, where a record
+    staged again can only be among some of them.
+-#}
+{% macro delete_restaged_records(held_where='true') %}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as held
+        where {{ held_where }} and exists (
+            select 1
+            from {{ ref('stg_ledger__records') }} as restaged
+            where
+                restaged.staged_at > {{ p402_monitor.staged_watermark() }}
+                and restaged.source_file = held.source_file
+                and restaged.source_line = held.source_line
+        )
+    {%- endif -%}
+{% endmacro %}

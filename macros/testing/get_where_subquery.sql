@@ -13,6 +13,8 @@
 
     Only the column tests below are narrowed: a test comparing a model with another, such as
     cost_reconciles_with_fact, reads the whole model.
+    With the var `test_every_row` nothing is narrowed: `p402-monitor build` sets it after a build
+    that was stopped or did not pass, whose batches were then not all tested.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
@@ -45,7 +47,8 @@
 {% macro batch_written_node(relation) %}
     {%- set narrowed_tests = ['not_null', 'not_null_columns', 'unique', 'accepted_values',
                               'accepted_values_columns', 'relationships', 'unique_combination'] -%}
-    {%- if not execute or model.resource_type != 'test' or model.test_metadata.name not in narrowed_tests -%}
+    {%- if not execute or var('test_every_row') or model.resource_type != 'test'
+        or model.test_metadata.name not in narrowed_tests -%}
         {{ return(none) }}
     {%- endif -%}
     {%- for unique_id in model.depends_on.nodes if unique_id in graph.nodes -%}

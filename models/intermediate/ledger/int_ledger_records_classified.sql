@@ -21,9 +21,12 @@
     int_ledger_tenant_day_changes).
 #}
 
+{#- A record staged again is a malformed line (see register_ledger_files), which has no
+    event_id: the delete+insert on event_id cannot replace its row, so the pre-hook deletes it. #}
 {{ config(
     materialized=p402_monitor.incremental_or_table(),
     unique_key='event_id',
+    pre_hook="{{ p402_monitor.delete_restaged_records(held_where='held.event_id is null') }}",
 ) }}
 
 with

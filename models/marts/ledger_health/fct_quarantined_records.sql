@@ -3,9 +3,12 @@
     it. Metadata only. Incremental: adds the quarantined records staged since its last build.
 -#}
 
+{#- A record staged again may be valid now: then no new row would replace its old one, so the
+    pre-hook deletes it. #}
 {{ config(
     materialized=p402_monitor.incremental_or_table(),
     unique_key='record_id',
+    pre_hook="{{ p402_monitor.delete_restaged_records() }}",
 ) }}
 
 with

@@ -130,7 +130,6 @@
 {%- endmacro %}
 
 
-
 {#-
     A pre-hook of the models that hold staged records by source file and line: delete the rows of
     the records staging has staged again since the model's last build (register_ledger_files),

@@ -60,6 +60,17 @@ def growing_ledger(tmp_path):
     return ledger_growing_by_a_day(tmp_path)
 
 
+@pytest.fixture()
+def built_in_two_batches(growing_ledger, tmp_path):
+    """The growing ledger built, then built again with its last day: (ledger, database)."""
+    last_day, ledger = growing_ledger
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    shutil.copytree(last_day, ledger / last_day.name)
+    build(ledger, database)
+    return ledger, database
+
+
 # Parquet too: its integer columns take another path through staging (ledger_files_select.sql).
 @pytest.mark.parametrize("file_format", ["jsonl", "parquet"])
 def test_an_incremental_build_equals_a_full_refresh(file_format, tmp_path):
@@ -205,14 +216,10 @@ def test_a_killed_build_rerun_gives_the_same_marts_as_a_clean_one(growing_ledger
     assert_same_tables(database, tmp_path / "clean.duckdb")
 
 
-def test_after_a_build_that_did_not_pass_the_next_tests_every_row(growing_ledger, tmp_path):
+def test_after_a_build_that_did_not_pass_the_next_tests_every_row(built_in_two_batches):
     """A build reads only its own batch in its column tests, trusting the earlier batches: after a
     build that was stopped or failed, that trust is gone, and the next build reads every row."""
-    last_day, ledger = growing_ledger
-    database = tmp_path / "monitor.duckdb"
-    build(ledger, database)
-    shutil.copytree(last_day, ledger / last_day.name)
-    build(ledger, database)
+    ledger, database = built_in_two_batches
     with duckdb.connect(str(database)) as connection:
         connection.execute("""
             update main.fct_ai_events set department = null
@@ -226,14 +233,10 @@ def test_after_a_build_that_did_not_pass_the_next_tests_every_row(growing_ledger
     assert Path(f"{database}.unverified").exists()
 
 
-def test_an_incremental_build_tests_the_rows_it_wrote(growing_ledger, tmp_path):
+def test_an_incremental_build_tests_the_rows_it_wrote(built_in_two_batches):
     """The column tests of an incremental model read its latest batch: a bad value there fails
     them, while one in a batch an earlier build wrote (and tested) is not read again."""
-    last_day, ledger = growing_ledger
-    database = tmp_path / "monitor.duckdb"
-    build(ledger, database)
-    shutil.copytree(last_day, ledger / last_day.name)
-    build(ledger, database)
+    ledger, database = built_in_two_batches
     settings = dbt_invoke.BuildSettings(ledger=str(ledger), duckdb=str(database), quiet=True)
 
     def spoil_one_event(change: str, batch: str) -> None:
@@ -254,15 +257,11 @@ def test_an_incremental_build_tests_the_rows_it_wrote(growing_ledger, tmp_path):
             dbt_invoke.invoke("test", settings, *selection)
 
 
-def test_a_line_staged_by_two_builds_fails_the_staging_grain(growing_ledger, tmp_path):
+def test_a_line_staged_by_two_builds_fails_the_staging_grain(built_in_two_batches):
     """Staging appends its batches, so its uniqueness test reads, beside the latest batch, the
     earlier rows with the same source file and line: a line an earlier build staged and the
     latest staged again is found, though each batch alone is unique."""
-    last_day, ledger = growing_ledger
-    database = tmp_path / "monitor.duckdb"
-    build(ledger, database)
-    shutil.copytree(last_day, ledger / last_day.name)
-    build(ledger, database)
+    ledger, database = built_in_two_batches
     settings = dbt_invoke.BuildSettings(ledger=str(ledger), duckdb=str(database), quiet=True)
     selection = ["--select", "stg_ledger__records,test_name:unique_combination"]
     dbt_invoke.invoke("test", settings, *selection)

@@ -8,11 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import BOOKKEEPING, BUILD_LOG, build, ledger_record, query, run_cli, write_ledger
@@ -172,6 +174,41 @@ def test_a_line_read_while_being_written_is_read_again_once_whole(growing_ledger
         select cost_usd from main.fct_ai_events where event_id = 'evt_written_in_two_parts'""") == [(Decimal("12.5"),)]
     build(ledger, tmp_path / "clean.duckdb")
     assert_same_tables(database, tmp_path / "clean.duckdb")
+
+
+def write_parquet(path: Path, records: list[dict], timestamp_fields=()) -> None:
+    """Records as a Parquet file, the `timestamp_fields` as timestamp columns, the rest as given."""
+    columns = {}
+    for field in records[0]:
+        values = [record[field] for record in records]
+        if field in timestamp_fields:
+            columns[field] = pa.array([datetime.fromisoformat(value.replace("Z", "+00:00")) for value in values],
+                                      type=pa.timestamp("us", tz="UTC"))
+        else:
+            columns[field] = pa.array(values)
+    pq.write_table(pa.table(columns), path)
+
+
+def test_parquet_files_that_type_a_field_differently_are_read_alike_together_or_apart(tmp_path):
+    """A meter that starts writing its timestamps as Parquet timestamps instead of text: the
+    files of each kind are read on their own, so a build reading both (a full refresh) stages
+    what two builds reading one each do, and every record is valid."""
+    ledger = tmp_path / "ledger"
+    ledger.mkdir()
+    write_parquet(ledger / "a.parquet", [
+        ledger_record(f"evt_text_{index}", "2026-10-30T08:00:00Z", recorded_at="2026-10-30T08:00:01Z")
+        for index in range(3)])
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    write_parquet(ledger / "b.parquet", [
+        ledger_record(f"evt_typed_{index}", "2026-10-31T08:00:00Z", recorded_at="2026-10-31T08:00:01.5Z")
+        for index in range(3)], timestamp_fields=("recorded_at", "occurred_at"))
+    build(ledger, database)
+    build(ledger, tmp_path / "clean.duckdb")
+    assert_same_tables(database, tmp_path / "clean.duckdb")
+    assert query(tmp_path / "clean.duckdb", """
+        select count(*), count(*) filter (where recorded_at = timestamp '2026-10-31 08:00:01.5')
+        from main.fct_ai_events""") == [(6, 3)]
 
 
 def test_a_record_from_the_future_does_not_carry_the_lookback_with_it(growing_ledger, tmp_path):

@@ -39,8 +39,24 @@
         {%- do branches.append(p402_monitor.ledger_jsonl_select(jsonl_files, fields, unreadable_lines)) -%}
     {%- endif -%}
     {%- if parquet_files -%}
-        {%- do branches.append(p402_monitor.ledger_parquet_select(
-            parquet_files, fields, with_integer_columns=not jsonl_files)) -%}
+        {%- set parquet_groups = p402_monitor.parquet_files_by_column_types(parquet_files) -%}
+        {#- Integer columns only when no JSON Lines are read, and only for the fields every group
+            of Parquet files stores as integers, so that the branches' columns line up. -#}
+        {%- set integer_types = ('BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'UINTEGER', 'USMALLINT', 'UTINYINT') -%}
+        {%- set integer_columns = [] -%}
+        {%- for field in p402_monitor.ledger_integer_fields() if not jsonl_files -%}
+            {%- set typed = namespace(everywhere=true) -%}
+            {%- for group in parquet_groups if group.column_types.get(field) not in integer_types -%}
+                {%- set typed.everywhere = false -%}
+            {%- endfor -%}
+            {%- if typed.everywhere -%}
+                {%- do integer_columns.append(field) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for group in parquet_groups -%}
+            {%- do branches.append(p402_monitor.ledger_parquet_select(
+                group.files, group.column_types, fields, integer_columns)) -%}
+        {%- endfor -%}
     {%- endif -%}
     select
         records.*,
@@ -256,15 +272,10 @@
 {%- endmacro %}
 
 
-{% macro ledger_parquet_select(files, fields, with_integer_columns) %}
+{#- Parquet files that share their columns' types (`column_types`, by column name) in the
+    warehouse-table shape; `integer_columns`, the integer fields also given as integers. -#}
+{% macro ledger_parquet_select(files, column_types, fields, integer_columns) %}
     {%- set file_list = p402_monitor.ledger_file_list(files) -%}
-    {%- set described = run_query(
-        "select column_name, column_type from (describe select * from read_parquet("
-        ~ file_list ~ ", union_by_name = true, hive_partitioning = false))") -%}
-    {%- set column_types = {} -%}
-    {%- for row in described.rows -%}
-        {%- do column_types.update({row[0]: row[1]}) -%}
-    {%- endfor -%}
     {#- A Parquet column's type says whether its values can be objects or arrays; a JSON column's
         values say it one by one. -#}
     {%- set nested_types = ('STRUCT', 'MAP', 'UNION') -%}
@@ -350,14 +361,41 @@
         {%- endfor %}
         coalesce({{ structured_conditions | join(' or ') if structured_conditions else 'false' }}, false)
             as has_structured_value
-        {%- if with_integer_columns %}
-        {%- for field in p402_monitor.ledger_integer_fields()
-                if column_types.get(field) in ('BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'UINTEGER', 'USMALLINT', 'UTINYINT') %},
+        {%- for field in integer_columns %},
         cast({{ field }} as bigint) as {{ field }}_integer
         {%- endfor %}
-        {%- endif %}
     from parquet_rows
     )
+{% endmacro %}
+
+
+{#- The Parquet files grouped by their columns' types, each group with its columns' DuckDB types
+    ({'files': [...], 'column_types': {column: type}}). Files read together (union_by_name) share
+    one type per column: a field stored as text in some files and as a timestamp in others would
+    be read as text in all, the timestamps without their offset, and staging would then depend on
+    which files a build happens to read together. Each group is read on its own instead. -#}
+{% macro parquet_files_by_column_types(files) %}
+    {%- set signature_by_file = {} -%}
+    {%- for file, signature in run_query(
+            "select file_name, string_agg(name || ':' || coalesce(duckdb_type, ''), ',' order by name, duckdb_type)"
+            ~ " from parquet_schema(" ~ p402_monitor.ledger_file_list(files) ~ ") group by file_name").rows -%}
+        {%- do signature_by_file.update({file: signature}) -%}
+    {%- endfor -%}
+    {%- set files_by_signature = {} -%}
+    {%- for file in files -%}
+        {%- do files_by_signature.setdefault(signature_by_file[file], []).append(file) -%}
+    {%- endfor -%}
+    {%- set groups = [] -%}
+    {%- for group_files in files_by_signature.values() -%}
+        {%- set column_types = {} -%}
+        {%- for column, column_type in run_query(
+                "select column_name, column_type from (describe select * from read_parquet("
+                ~ p402_monitor.ledger_file_list(group_files) ~ ", union_by_name = true, hive_partitioning = false))").rows -%}
+            {%- do column_types.update({column: column_type}) -%}
+        {%- endfor -%}
+        {%- do groups.append({'files': group_files, 'column_types': column_types}) -%}
+    {%- endfor -%}
+    {{ return(groups) }}
 {% endmacro %}
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import project
+from . import project, warehouse
 
 
 class BuildFailed(Exception):
@@ -140,11 +141,18 @@ def build(settings: BuildSettings):
 
 def unverified_build_marker(settings: BuildSettings) -> Path:
     """The file that is there while a build of this database has begun and not yet passed: beside
-    the embedded DuckDB file, or in dbt's target folder for a warehouse target."""
-    if settings.target is None:
-        return Path(f"{project.duckdb_path(settings.duckdb)}.unverified")
+    the DuckDB file, or, for a warehouse, in dbt's target folder, named after the warehouse's
+    engine, host, port, database and schema."""
+    try:
+        location = warehouse.target_location(settings.duckdb, settings.profiles_dir, settings.target)
+    except warehouse.WarehouseUnavailable as error:
+        raise BuildFailed(str(error)) from None
+    if isinstance(location, Path):
+        return Path(f"{location}.unverified")
+    identity = json.dumps([location.type, getattr(location, "host", None), getattr(location, "port", None),
+                           location.database, location.schema], default=str)
     project.target_dir().mkdir(parents=True, exist_ok=True)
-    return project.target_dir() / f"{settings.target}.unverified"
+    return project.target_dir() / f"{location.type}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.unverified"
 
 
 def describe_failures(run_result) -> str:

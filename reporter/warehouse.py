@@ -61,14 +61,10 @@ def open_warehouse(duckdb_path: str | None = None, profiles_dir: str | None = No
     embedded DuckDB file (`duckdb_path`, else $P402_DUCKDB_PATH, else ./p402_monitor.duckdb).
     Otherwise it is the `p402_monitor` profile's target, as dbt reads it.
     """
-    folder = project.profiles_dir(profiles_dir)
-    if folder == project.BUNDLED_PROFILES_DIR and target is None:
-        path = project.duckdb_path(duckdb_path)
-        return _require_built(_open_duckdb(path), str(path))
-    credentials = load_credentials(folder, target)
-    if credentials.type == "duckdb":
-        path = project.duckdb_path(duckdb_path) if duckdb_path else Path(credentials.path).resolve()
-        return _require_built(_open_duckdb(path), str(path))
+    location = target_location(duckdb_path, profiles_dir, target)
+    if isinstance(location, Path):
+        return _require_built(_open_duckdb(location), str(location))
+    credentials = location
     if credentials.type == "postgres":
         return _require_built(_open_postgres(credentials), f"database {credentials.database}")
     raise WarehouseUnavailable(
@@ -86,6 +82,19 @@ def _require_built(warehouse: Warehouse, where: str) -> Warehouse:
         raise WarehouseUnavailable(f"{where} holds no complete build of Monitor's models: "
                                    "run `p402-monitor build` first")
     return warehouse
+
+
+def target_location(duckdb_path: str | None = None, profiles_dir: str | None = None,
+                    target: str | None = None):
+    """Where a build writes and the reporter reads: the DuckDB file (a Path), or the connection
+    settings of a warehouse, as dbt reads them from the profile."""
+    folder = project.profiles_dir(profiles_dir)
+    if folder == project.BUNDLED_PROFILES_DIR and target is None:
+        return project.duckdb_path(duckdb_path)
+    credentials = load_credentials(folder, target)
+    if credentials.type == "duckdb":
+        return project.duckdb_path(duckdb_path) if duckdb_path else Path(credentials.path).resolve()
+    return credentials
 
 
 def load_credentials(profiles_dir: Path, target: str | None):

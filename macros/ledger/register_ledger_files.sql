@@ -23,13 +23,15 @@
             schema=var('ledger_schema'),
             identifier=var('ledger_table')) -%}
         create schema if not exists {{ relation.without_identifier() }};
-        {%- if unread.last_lines_of_grown_files %}
+        {%- if unread.last_lines_of_grown_files and p402_monitor.staging_unique_id() in selected_resources %}
         {#- A build that read a JSON Lines file while the meter was still writing its last line
             staged that partial line as malformed_json. Once the file has grown the line is
             whole, but staging reads only the lines it has not staged: so the last line staged
             of each file that grew is forgotten when it is malformed, and read again (if it was
             truly malformed, it is staged again the same). The models holding staged records by
-            file and line forget it too (delete_restaged_records). #}
+            file and line forget it too (delete_restaged_records). Only when this run builds
+            staging: a run of other nodes (dbt seed, test, or a selection) must not forget a
+            line that it will not read again. #}
         delete from {{ p402_monitor.staging_relation() }}
         where quarantine_reason = 'malformed_json' and ({{ unread.last_lines_of_grown_files | join(' or ') }});
         {%- endif %}
@@ -81,9 +83,14 @@
 
 {#- Where staging's table is (whether or not it exists yet). -#}
 {% macro staging_relation() %}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == 'stg_ledger__records' -%}
-        {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
-    {%- endfor -%}
+    {%- set node = graph.nodes[p402_monitor.staging_unique_id()] -%}
+    {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
+{% endmacro %}
+
+
+{#- Staging's node, as dbt names it in the graph and in selected_resources. -#}
+{% macro staging_unique_id() %}
+    {{ return('model.' ~ project_name ~ '.stg_ledger__records') }}
 {% endmacro %}
 
 

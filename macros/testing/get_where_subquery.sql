@@ -101,8 +101,12 @@
 
 
 {#- Whether rows of an earlier build than the latest are in the relation (never after a full
-    refresh, whose rows are all of one batch: then no row needs looking up by key). -#}
+    refresh, whose rows are all of one batch: then no row needs looking up by key; nor before
+    the relation is built, as when `dbt compile` runs on a new database). -#}
 {% macro holds_earlier_batches(batch_column, relation) %}
+    {%- if load_relation(relation) is none -%}
+        {{ return(false) }}
+    {%- endif -%}
     {%- set bounds = run_query('select min(' ~ batch_column ~ '), max(' ~ batch_column ~ ') from ' ~ relation) -%}
     {{ return(bounds.rows[0][0] != bounds.rows[0][1]) }}
 {% endmacro %}

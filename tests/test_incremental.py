@@ -294,6 +294,34 @@ def test_an_incremental_build_tests_the_rows_it_wrote(built_in_two_batches):
             dbt_invoke.invoke("test", settings, *selection)
 
 
+def test_a_daily_report_tests_every_row_of_the_days_it_rebuilt(built_in_two_batches):
+    """A daily report rebuilds whole tenant-days: a row of such a day whose events are all older
+    than the build (a customer with no new event that day) was written by the build too, and its
+    column tests read it; a row of a day the build did not change is not read again."""
+    ledger, database = built_in_two_batches
+    settings = dbt_invoke.BuildSettings(ledger=str(ledger), duckdb=str(database), quiet=True)
+    changed_last = """(
+        select tenant_id, occurred_date from main_intermediate.int_ledger_tenant_day_changes
+        where changed_at = (select max(changed_at) from main_intermediate.int_ledger_tenant_day_changes))"""
+    selection = ["--select", "rpt_customer_daily,test_name:not_null_columns"]
+
+    def spoil_one_row(where: str) -> None:
+        with duckdb.connect(str(database)) as connection:
+            (found,), = connection.execute(f"""
+                update main.rpt_customer_daily set events = null
+                where (tenant_id, occurred_date, customer_id) in (
+                    select tenant_id, occurred_date, customer_id from main.rpt_customer_daily
+                    where {where} order by all limit 1)""").fetchall()
+            assert found == 1
+
+    spoil_one_row(f"(tenant_id, occurred_date) not in {changed_last}")
+    dbt_invoke.invoke("test", settings, *selection)
+    spoil_one_row(f"""(tenant_id, occurred_date) in {changed_last}
+        and last_staged_at < (select max(last_staged_at) from main.rpt_customer_daily)""")
+    with pytest.raises(dbt_invoke.BuildFailed, match="not_null_columns_rpt_customer_daily"):
+        dbt_invoke.invoke("test", settings, *selection)
+
+
 def test_a_line_staged_by_two_builds_fails_the_staging_grain(built_in_two_batches):
     """Staging appends its batches, so its uniqueness test reads, beside the latest batch, the
     earlier rows with the same source file and line: a line an earlier build staged and the

@@ -6,6 +6,10 @@
     was tested by the build that wrote it, so a nightly build tests what it changed instead of
     the whole history. A view over incremental models only is narrowed the same way: its rows
     change only where theirs do.
+    A model rebuilt per tenant-day (the daily reports: unique key tenant_id and occurred_date)
+    rewrites every row of each tenant-day the build changed, including rows whose events are all
+    older than the batch: its column tests read the tenant-days the latest build changed
+    (int_ledger_tenant_day_changes) instead.
     A full refresh writes one batch: every row is tested. A delete+insert batch replaces the rows
     with its keys, so uniqueness holds across batches there; an appended batch (staging) replaces
     nothing, so its uniqueness tests also read the earlier rows that share a key with the latest
@@ -29,6 +33,8 @@
         {%- if key_columns and batch_node.config.incremental_strategy == 'append'
             and p402_monitor.holds_earlier_batches(batch_column, relation) -%}
             {%- do conditions.append(p402_monitor.shares_key_with_latest_batch(key_columns, batch_column, relation)) -%}
+        {%- elif batch_node.config.unique_key == ['tenant_id', 'occurred_date'] -%}
+            {%- do conditions.append(p402_monitor.in_tenant_days_changed_last()) -%}
         {%- else -%}
             {%- do conditions.append(p402_monitor.in_latest_batch(batch_column, relation)) -%}
         {%- endif -%}
@@ -96,6 +102,20 @@
             {%- for column in key_columns %}
             and latest_batch.{{ column }} = tested_rows.{{ column }}
             {%- endfor %}
+    )
+{%- endmacro %}
+
+
+{#- The tested rows of the tenant-days the latest build changed. The log is named from the graph,
+    not by ref(): the tested model already depends on it (only_changed_tenant_days). -#}
+{% macro in_tenant_days_changed_last() -%}
+    {%- set log_node = graph.nodes['model.' ~ project_name ~ '.int_ledger_tenant_day_changes'] -%}
+    {%- set log = api.Relation.create(database=log_node.database, schema=log_node.schema,
+                                      identifier=log_node.alias) -%}
+    (tested_rows.tenant_id, tested_rows.occurred_date) in (
+        select changed.tenant_id, changed.occurred_date
+        from {{ log }} as changed
+        where changed.changed_at = (select max(changed_at) from {{ log }})
     )
 {%- endmacro %}
 

@@ -23,7 +23,7 @@
             schema=var('ledger_schema'),
             identifier=var('ledger_table')) -%}
         create schema if not exists {{ relation.without_identifier() }};
-        {%- if unread.last_lines_of_grown_files and p402_monitor.staging_unique_id() in selected_resources %}
+        {%- if unread.last_lines_of_grown_files and p402_monitor.model_unique_id('stg_ledger__records') in selected_resources %}
         {#- A build that read a JSON Lines file while the meter was still writing its last line
             staged that partial line as malformed_json. Once the file has grown the line is
             whole, but staging reads only the lines it has not staged: so the last line staged
@@ -32,7 +32,7 @@
             file and line forget it too (delete_restaged_records). Only when this run builds
             staging: a run of other nodes (dbt seed, test, or a selection) must not forget a
             line that it will not read again. #}
-        delete from {{ p402_monitor.staging_relation() }}
+        delete from {{ p402_monitor.model_relation('stg_ledger__records') }}
         where quarantine_reason = 'malformed_json' and ({{ unread.last_lines_of_grown_files | join(' or ') }});
         {%- endif %}
         create or replace view {{ relation }} as
@@ -54,7 +54,7 @@
 {% macro files_not_yet_staged(files) %}
     {#- Plain queries only: dbt's relation lookups would open a transaction that the hook's own
         statements then join, and dbt rolls a project hook's transaction back. -#}
-    {%- set staging = p402_monitor.staging_relation() -%}
+    {%- set staging = p402_monitor.model_relation('stg_ledger__records') -%}
     {%- set has_sizes = run_query(
         "select count(*) from information_schema.columns where table_catalog = '" ~ staging.database
         ~ "' and table_schema = '" ~ staging.schema ~ "' and table_name = '" ~ staging.identifier
@@ -78,19 +78,6 @@
         }) }}
     {%- endif -%}
     {{ return({'jsonl': files.jsonl, 'parquet': files.parquet, 'last_lines_of_grown_files': []}) }}
-{% endmacro %}
-
-
-{#- Where staging's table is (whether or not it exists yet). -#}
-{% macro staging_relation() %}
-    {%- set node = graph.nodes[p402_monitor.staging_unique_id()] -%}
-    {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
-{% endmacro %}
-
-
-{#- Staging's node, as dbt names it in the graph and in selected_resources. -#}
-{% macro staging_unique_id() %}
-    {{ return('model.' ~ project_name ~ '.stg_ledger__records') }}
 {% endmacro %}
 
 

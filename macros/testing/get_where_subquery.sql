@@ -109,9 +109,7 @@
 {#- The tested rows of the tenant-days the latest build changed. The log is named from the graph,
     not by ref(): the tested model already depends on it (only_changed_tenant_days). -#}
 {% macro in_tenant_days_changed_last() -%}
-    {%- set log_node = graph.nodes['model.' ~ project_name ~ '.int_ledger_tenant_day_changes'] -%}
-    {%- set log = api.Relation.create(database=log_node.database, schema=log_node.schema,
-                                      identifier=log_node.alias) -%}
+    {%- set log = p402_monitor.model_relation('int_ledger_tenant_day_changes') -%}
     (tested_rows.tenant_id, tested_rows.occurred_date) in (
         select changed.tenant_id, changed.occurred_date
         from {{ log }} as changed

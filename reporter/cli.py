@@ -148,7 +148,8 @@ def generate(events, days, seed, out, file_format, tenants, bad_rate, end):
 def build(ledger, duckdb_path, profiles_dir, target, as_of, full_refresh, unit_tests, dbt_vars):
     """Build the models from the ledger and run every data test.
 
-    Exits non-zero naming each model or test that did not pass.
+    Exits non-zero naming each model or test that did not pass. Prints a warning, with what to
+    do, for each check that warns rather than fails: records that arrived beyond the lookback.
 
     Example:
 
@@ -560,11 +561,13 @@ def _echo_rows(output_format, columns, rows):
 
 def _run_build(settings: dbt_invoke.BuildSettings) -> None:
     try:
-        dbt_invoke.build(settings)
+        result = dbt_invoke.build(settings)
     except project.LedgerNotFound as error:
         raise click.ClickException(str(error)) from None
     except dbt_invoke.BuildFailed as error:
         raise click.ClickException(str(error)) from None
+    for warning in dbt_invoke.describe_warnings(result):
+        click.echo(f"Warning: {warning}", err=True)
 
 
 def main():

@@ -155,6 +155,18 @@ def unverified_build_marker(settings: BuildSettings) -> Path:
     return project.target_dir() / f"{location.type}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.unverified"
 
 
+def describe_warnings(run_result) -> list[str]:
+    """One line per test that warned: how many rows it found, and its advice (the test's meta)."""
+    warnings = []
+    for node_result in getattr(run_result, "results", None) or []:
+        if str(node_result.status) != "warn":
+            continue
+        node = node_result.node
+        advice = (node.config.meta or {}).get("advice", "see the test's description")
+        warnings.append(f"{node.name}: {node_result.failures:,} row(s): {advice}")
+    return warnings
+
+
 def describe_failures(run_result) -> str:
     failures = []
     for node_result in getattr(run_result, "results", None) or []:

@@ -125,14 +125,15 @@ def test_a_build_after_an_as_of_build_applies_what_it_left_out(file_format, tmp_
 def test_a_version_beyond_the_lookback_is_quarantined_not_lost(growing_ledger, tmp_path):
     _, ledger = growing_ledger
     database = tmp_path / "monitor.duckdb"
-    build(ledger, database)
+    beyond_lookback_warning = "Warning: warn_records_beyond_lookback: 1 row(s): records that arrived beyond"
+    assert "Warning:" not in build(ledger, database).output
     (event_id, occurred_at), = query(database, """
         select event_id, strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ') from main.fct_ai_events
         order by event_id limit 1""")
     late = ledger_record(event_id, occurred_at, version=99, recorded_at="2026-10-01T00:00:00Z",
                          tenant_id="tnt_acme", outcome="accepted")
     write_ledger(ledger / "backfill", [late])
-    build(ledger, database)
+    assert beyond_lookback_warning in build(ledger, database).output
     (reason, version_applied), = query(database, f"""
         select
             (select quarantine_reason from main.fct_quarantined_records where event_id = '{event_id}'
@@ -143,7 +144,8 @@ def test_a_version_beyond_the_lookback_is_quarantined_not_lost(growing_ledger, t
         select sum(records_read), sum(latest_records + superseded_records + replay_records + quarantined_records)
         from main.rpt_ledger_reconciliation""")
     assert read == classes
-    build(ledger, database, "--full-refresh")
+    assert "--full-refresh" in build(ledger, database).output.split(beyond_lookback_warning)[1]
+    assert "Warning:" not in build(ledger, database, "--full-refresh").output
     assert query(database, f"select version from main.fct_ai_events where event_id = '{event_id}'") == [(99,)]
 
 

@@ -213,6 +213,32 @@ def test_parquet_files_that_type_a_field_differently_are_read_alike_together_or_
         from main.fct_ai_events""") == [(6, 3)]
 
 
+def test_a_parquet_integer_of_more_than_18_digits_is_quarantined_read_alone_or_beside_text(tmp_path):
+    """Integers a Parquet file stores as integers are read as integers when a build reads only
+    Parquet files, and as text beside JSON Lines files: both hold them to the contract's 18 digits."""
+    ledger = tmp_path / "ledger"
+    write_ledger(ledger / "text", [
+        ledger_record(f"evt_text_{index}", "2026-10-30T08:00:00Z", recorded_at="2026-10-30T08:00:01Z")
+        for index in range(30)])
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    write_parquet(ledger / "typed.parquet", [
+        ledger_record("evt_nanosecond_version", "2026-10-30T09:00:00Z", recorded_at="2026-10-30T09:00:01Z",
+                      version=1761955200000000000, input_tokens=100),
+        ledger_record("evt_huge_tokens", "2026-10-30T09:00:00Z", recorded_at="2026-10-30T09:00:01Z",
+                      version=1, input_tokens=-1761955200000000000),
+        ledger_record("evt_ordinary", "2026-10-30T09:00:00Z", recorded_at="2026-10-30T09:00:01Z",
+                      version=999999999999999999, input_tokens=100),
+    ])
+    build(ledger, database)
+    build(ledger, tmp_path / "clean.duckdb")
+    assert_same_tables(database, tmp_path / "clean.duckdb")
+    assert query(database, """
+        select event_id, quarantine_reason from main_staging.stg_ledger__records
+        where event_id in ('evt_nanosecond_version', 'evt_huge_tokens', 'evt_ordinary') order by 1""") == [
+        ("evt_huge_tokens", "bad_tokens"), ("evt_nanosecond_version", "bad_version"), ("evt_ordinary", None)]
+
+
 def test_a_record_from_the_future_does_not_carry_the_lookback_with_it(growing_ledger, tmp_path):
     """One valid record stamped a year ahead (a meter's clock running fast) is applied, and the
     records of the next day are applied too instead of arriving beyond the lookback."""

@@ -29,11 +29,15 @@
 {%- endmacro %}
 
 
-{#- A whole number, optionally negative (the sign is judged by the caller). With `is_integer`,
-    the expression is an integer column already, and is taken as it is. -#}
+{#- A whole number of at most 18 digits, optionally negative (the sign is judged by the caller).
+    With `is_integer`, the expression is an integer column already (a Parquet file's), held to
+    the same 18 digits: a file is read the same whether its integers arrive as integers or, read
+    beside files that store them as text, as text. -#}
 {% macro parse_integer(expression, is_integer=false) -%}
     {%- if is_integer -%}
-    {{ expression }}
+    case
+        when {{ expression }} between -999999999999999999 and 999999999999999999 then {{ expression }}
+    end
     {%- else -%}
     cast(
         case

@@ -6,6 +6,7 @@ import gzip
 import json
 import shutil
 from datetime import date, datetime, timezone
+from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -140,6 +141,38 @@ def test_parquet_integers_stored_as_integers_or_as_text_stage_alike(tmp_path):
     assert reasons["bad_version"] > 0 and reasons["bad_tokens"] > 0
     assert staged_records(tmp_path / "typed.duckdb", typed) == staged_records(tmp_path / "text.duckdb", text)
     assert class_totals(tmp_path / "typed.duckdb") == class_totals(tmp_path / "text.duckdb")
+
+
+def test_parquet_costs_stored_as_floats_stage_like_the_same_json_numbers(tmp_path):
+    """A binary float's shortest text is scientific for small costs (1.5e-05): such a cost is
+    read to the ninth place as the JSON number is, and one that needs more places is bad_cost
+    in both."""
+    costs = {"evt_small": 0.000015, "evt_quarter": 0.25, "evt_eight_places": 123456789.12345679,
+             "evt_too_fine": 1.5e-15, "evt_negative": -0.000015}
+    records = [record(event_id, "2026-10-30T08:00:00Z", recorded_at="2026-10-30T08:00:01Z", cost_usd=cost)
+               for event_id, cost in costs.items()]
+    records += [record(f"evt_filler_{index}", "2026-10-30T08:00:00Z", recorded_at="2026-10-30T08:00:01Z",
+                       cost_usd=0.5) for index in range(20)]
+    for ledger, write in (("json", lambda path: path.write_text(
+                              "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")),
+                          ("parquet", lambda path: pq.write_table(pa.Table.from_pylist(records), path))):
+        (tmp_path / ledger).mkdir()
+        write(tmp_path / ledger / f"part.{'jsonl' if ledger == 'json' else 'parquet'}")
+        build(tmp_path / ledger, tmp_path / f"{ledger}.duckdb")
+    assert pq.read_schema(tmp_path / "parquet" / "part.parquet").field("cost_usd").type == pa.float64()
+
+    def staged_costs(database):
+        return query(database, """
+            select event_id, cost_usd, quarantine_reason from main_staging.stg_ledger__records
+            where event_id not like 'evt_filler%' order by event_id""")
+
+    assert staged_costs(tmp_path / "parquet.duckdb") == staged_costs(tmp_path / "json.duckdb") == [
+        ("evt_eight_places", Decimal("123456789.123456790"), None),
+        ("evt_negative", Decimal("-0.000015000"), "negative_cost"),
+        ("evt_quarter", Decimal("0.250000000"), None),
+        ("evt_small", Decimal("0.000015000"), None),
+        ("evt_too_fine", None, "bad_cost"),
+    ]
 
 
 def test_as_of_reproduces_the_ledger_as_it_stood(tmp_path):

@@ -355,6 +355,17 @@
         {%- do structured_conditions.append(field ~ ' is not null') %}
         {%- elif column_type.startswith('TIMESTAMP') %}
         strftime({{ field }}, '%Y-%m-%dT%H:%M:%S.%fZ') as {{ field }},
+        {%- elif field == 'cost_usd' and column_type in ('FLOAT', 'DOUBLE') %}
+        {#- A binary float's text is its shortest exact form, which for small and large numbers is
+            scientific (1.5e-05), a form no money value takes: those are written out to the
+            ninth place when that is the same number (as a JSON number's digits are kept), and a
+            cost that needs more places keeps its own text, to be quarantined as bad_cost. #}
+        case
+            when not contains(cast({{ field }} as varchar), 'e') then cast({{ field }} as varchar)
+            when try_cast(printf('%.9f', {{ field }}) as {{ column_type }}) = {{ field }}
+                then printf('%.9f', {{ field }})
+            else cast({{ field }} as varchar)
+        end as {{ field }},
         {%- else %}
         cast({{ field }} as varchar) as {{ field }},
         {%- endif %}

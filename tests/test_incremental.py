@@ -350,6 +350,46 @@ def test_a_daily_report_tests_every_row_of_the_days_it_rebuilt(built_in_two_batc
         dbt_invoke.invoke("test", settings, *selection)
 
 
+def test_the_retried_traces_test_every_trace_the_build_rebuilt(growing_ledger, tmp_path):
+    """A trace rebuilt because a later version moved one of its events to another trace keeps
+    the last_staged_at of its older events, below the build's (a new trace's), and its column
+    tests still read it; a trace the build did not change is not read again."""
+    _, ledger = growing_ledger
+    database = tmp_path / "monitor.duckdb"
+    attempts = [ledger_record(f"evt_attempt_{attempt}", f"2026-10-29T10:0{attempt}:00Z", tenant_id="tnt_acme",
+                              trace_id="trc_three_attempts", attempt=attempt, recorded_at="2026-10-29T12:00:00Z")
+                for attempt in (1, 2, 3)]
+    write_ledger(ledger / "traces" / "first", attempts)
+    build(ledger, database)
+    write_ledger(ledger / "traces" / "second", [
+        {**attempts[2], "version": 2, "trace_id": "trc_elsewhere", "recorded_at": "2026-10-30T12:00:00Z"},
+        *(ledger_record(f"evt_new_attempt_{attempt}", f"2026-10-30T10:0{attempt}:00Z", tenant_id="tnt_acme",
+                        trace_id="trc_new", attempt=attempt, recorded_at="2026-10-30T12:00:00Z")
+          for attempt in (1, 2))])
+    build(ledger, database)
+    assert query(database, """
+        select attempts, last_staged_at < (select max(last_staged_at) from main.int_insight_retried_traces)
+        from main.int_insight_retried_traces where trace_id = 'trc_three_attempts'""") == [(2, True)]
+    settings = dbt_invoke.BuildSettings(ledger=str(ledger), duckdb=str(database), quiet=True)
+    selection = ["--select", "int_insight_retried_traces,test_name:not_null_columns"]
+
+    def spoil(trace_id: str) -> None:
+        with duckdb.connect(str(database)) as connection:
+            (found,), = connection.execute("""
+                update main.int_insight_retried_traces set department = null where trace_id = ?""",
+                [trace_id]).fetchall()
+            assert found == 1
+
+    unchanged_trace, = query(database, """
+        select min(trace_id) from main.int_insight_retried_traces where trace_id like 'trc_%'
+        and trace_id <> 'trc_three_attempts'""")[0]
+    spoil(unchanged_trace)
+    dbt_invoke.invoke("test", settings, *selection)
+    spoil("trc_three_attempts")
+    with pytest.raises(dbt_invoke.BuildFailed, match="not_null_columns_int_insight_retried_traces"):
+        dbt_invoke.invoke("test", settings, *selection)
+
+
 def test_a_line_staged_by_two_builds_fails_the_staging_grain(built_in_two_batches):
     """Staging appends its batches, so its uniqueness test reads, beside the latest batch, the
     earlier rows with the same source file and line: a line an earlier build staged and the

@@ -28,11 +28,15 @@
 {%- endmacro %}
 
 
-{% macro changed_traces() -%}
+{#- The traces of the records the classification (`classified`) classified again where
+    `classified_when` holds: with the model's own watermark, the traces a build rebuilds; with the
+    classification's latest batch, those the latest build rebuilt (its column tests read them). -#}
+{% macro changed_traces(classified=none, classified_when=none) -%}
+    {%- set classified = classified or ref('int_ledger_records_classified') -%}
     select changed.tenant_id, changed.trace_id
-    from {{ ref('int_ledger_records_classified') }} as changed
+    from {{ classified }} as changed
     where
-        changed.classified_at > {{ p402_monitor.staged_watermark('last_staged_at') }}
+        {{ classified_when or 'changed.classified_at > ' ~ p402_monitor.staged_watermark('last_staged_at') }}
         and changed.record_class <> 'quarantined'
         and changed.trace_id is not null
 {%- endmacro %}

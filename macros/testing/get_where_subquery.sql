@@ -9,7 +9,8 @@
     A model rebuilt per tenant-day (the daily reports: unique key tenant_id and occurred_date)
     rewrites every row of each tenant-day the build changed, including rows whose events are all
     older than the batch: its column tests read the tenant-days the latest build changed
-    (int_ledger_tenant_day_changes) instead.
+    (int_ledger_tenant_day_changes) instead; likewise the retried traces (unique key tenant_id
+    and trace_id) read the traces the latest build changed.
     A full refresh writes one batch: every row is tested. A delete+insert batch replaces the rows
     with its keys, so uniqueness holds across batches there; an appended batch (staging) replaces
     nothing, so its uniqueness tests also read the earlier rows that share a key with the latest
@@ -35,6 +36,8 @@
             {%- do conditions.append(p402_monitor.shares_key_with_latest_batch(key_columns, batch_column, relation)) -%}
         {%- elif batch_node.config.unique_key == ['tenant_id', 'occurred_date'] -%}
             {%- do conditions.append(p402_monitor.in_tenant_days_changed_last()) -%}
+        {%- elif batch_node.config.unique_key == ['tenant_id', 'trace_id'] -%}
+            {%- do conditions.append(p402_monitor.in_traces_changed_last()) -%}
         {%- else -%}
             {%- do conditions.append(p402_monitor.in_latest_batch(batch_column, relation)) -%}
         {%- endif -%}
@@ -114,6 +117,17 @@
         select changed.tenant_id, changed.occurred_date
         from {{ log }} as changed
         where changed.changed_at = (select max(changed_at) from {{ log }})
+    )
+{%- endmacro %}
+
+
+{#- The tested rows of the traces the latest build changed (int_insight_retried_traces): a trace
+    rebuilt because an event left it keeps the last_staged_at of its remaining, older events. -#}
+{% macro in_traces_changed_last() -%}
+    {%- set classified = p402_monitor.model_relation('int_ledger_records_classified') -%}
+    (tested_rows.tenant_id, tested_rows.trace_id) in (
+        {{ p402_monitor.changed_traces(classified,
+            'changed.classified_at = (select max(classified_at) from ' ~ classified ~ ')') }}
     )
 {%- endmacro %}
 

@@ -98,6 +98,23 @@ def test_a_failing_data_test_fails_the_build_and_is_named(tmp_path):
     assert_one_line_error(result, "assert_quarantine_share_within_limit")
 
 
+def test_a_whole_number_var_given_anything_else_is_named(tmp_path):
+    """The lookback is read by incremental builds only: a first build, then one per value; an
+    insight threshold is read by every build."""
+    ledger = tmp_path / "ledger"
+    generate_ledger(ledger, events=200, days=3, seed=2, end=date(2026, 11, 1))
+    database = tmp_path / "m.duckdb"
+    assert run_cli("build", "--ledger", ledger, "--duckdb", database).exit_code == 0
+    for value in (-3, "0", "a week", 7.5):
+        result = run_cli("build", "--ledger", ledger, "--duckdb", database,
+                         "--vars", json.dumps({"ledger_lookback_days": value}))
+        assert_one_line_error(result, f"var 'ledger_lookback_days' is '{value}'", "whole number of at least 1")
+    result = run_cli("build", "--ledger", ledger, "--duckdb", database, "--vars", '{ledger_lookback_days: "30"}')
+    assert result.exit_code == 0, result.output
+    result = run_cli("build", "--ledger", ledger, "--duckdb", database, "--vars", "{retry_storm_min_attempts: 0}")
+    assert_one_line_error(result, "var 'retry_storm_min_attempts' is '0'", "whole number of at least 1")
+
+
 def test_the_console_script_runs_without_a_traceback(tmp_path):
     script = Path(sys.executable).parent / "p402-monitor"
     completed = subprocess.run(

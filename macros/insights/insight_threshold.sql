@@ -4,15 +4,9 @@
     message that names the var and says what it should hold.
 -#}
 {% macro insight_threshold(name, kind) -%}
-    {%- set value = var(name) -%}
-    {%- set text = value | string -%}
+    {%- set text = var(name) | string -%}
     {%- if kind == 'count' -%}
-        {%- if not modules.re.fullmatch('[0-9]+', text) or (text | int) < 1 -%}
-            {{ exceptions.raise_compiler_error(
-                "var '" ~ name ~ "' is '" ~ text ~ "'; give a whole number of at least 1"
-            ) }}
-        {%- endif -%}
-        {{ text | int }}
+        {{ p402_monitor.whole_number_var(name) }}
     {%- else -%}
         {%- if not modules.re.fullmatch('0?[.][0-9]+', text) or (text | float) <= 0 or (text | float) >= 1 -%}
             {{ exceptions.raise_compiler_error(

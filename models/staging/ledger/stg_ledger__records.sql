@@ -137,7 +137,7 @@ timed as (
                 max(case when recorded_at <= {{ p402_monitor.build_started_at() }} then recorded_at end)
             {%- endset %}
             coalesce(recorded_at_utc < (
-                select {{ dbt.dateadd('day', -1 * var('ledger_lookback_days'), window_end) }}
+                select {{ dbt.dateadd('day', -1 * p402_monitor.whole_number_var('ledger_lookback_days'), window_end) }}
                 from {{ this }}
                 where not is_quarantined
             ), false) as is_beyond_lookback

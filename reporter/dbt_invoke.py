@@ -130,7 +130,13 @@ def build(settings: BuildSettings):
     tests every row (var test_every_row) until one passes.
     """
     dbt_environment(settings)  # checks the paths before a marker is written beside the database
-    marker = unverified_build_marker(settings)
+    try:
+        location = warehouse.target_location(settings.duckdb, settings.profiles_dir, settings.target)
+    except warehouse.WarehouseUnavailable as error:
+        raise BuildFailed(str(error)) from None
+    if isinstance(location, Path):
+        require_writable_duckdb(location)
+    marker = unverified_build_marker(location)
     if marker.exists():
         settings = replace(settings, extra_vars={**settings.extra_vars, "test_every_row": True})
     marker.touch()
@@ -139,14 +145,24 @@ def build(settings: BuildSettings):
     return result
 
 
-def unverified_build_marker(settings: BuildSettings) -> Path:
-    """The file that is there while a build of this database has begun and not yet passed: beside
-    the DuckDB file, or, for a warehouse, in dbt's target folder, named after the warehouse's
-    engine, host, port, database and schema."""
+def require_writable_duckdb(database: Path) -> None:
+    """Open an existing DuckDB file as the build will, so that a file another process holds, or
+    one that is not a DuckDB database, stops the build with DuckDB's one-line reason (dbt would
+    first log a traceback)."""
+    if not database.exists():
+        return
+    import duckdb
+
     try:
-        location = warehouse.target_location(settings.duckdb, settings.profiles_dir, settings.target)
-    except warehouse.WarehouseUnavailable as error:
-        raise BuildFailed(str(error)) from None
+        duckdb.connect(str(database)).close()
+    except duckdb.Error as error:
+        raise BuildFailed(f"cannot build into {database}: {condense(str(error))}") from None
+
+
+def unverified_build_marker(location) -> Path:
+    """The file that is there while a build of this database has begun and not yet passed: beside
+    the DuckDB file (`location` a Path), or, for a warehouse (`location` its connection settings),
+    in dbt's target folder, named after its engine, host, port, database and schema."""
     if isinstance(location, Path):
         return Path(f"{location}.unverified")
     identity = json.dumps([location.type, getattr(location, "host", None), getattr(location, "port", None),

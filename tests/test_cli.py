@@ -115,6 +115,29 @@ def test_a_whole_number_var_given_anything_else_is_named(tmp_path):
     assert_one_line_error(result, "var 'retry_storm_min_attempts' is '0'", "whole number of at least 1")
 
 
+def test_a_database_that_cannot_be_opened_is_one_clear_line(tmp_path):
+    """A file that is not a DuckDB database, or one another process holds, stops the build with
+    DuckDB's reason, before dbt logs a traceback and before the build leaves any marker."""
+    ledger = tmp_path / "ledger"
+    generate_ledger(ledger, events=50, days=2, seed=2, end=date(2026, 11, 1))
+    not_a_database = tmp_path / "notes.duckdb"
+    not_a_database.write_text("not a database\n")
+    result = run_cli("build", "--ledger", ledger, "--duckdb", not_a_database)
+    assert_one_line_error(result, str(not_a_database), "not a valid DuckDB database file")
+    held = tmp_path / "held.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, sys; held = duckdb.connect({str(held)!r}); print('held', flush=True); "
+                               "sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        result = run_cli("build", "--ledger", ledger, "--duckdb", held)
+    finally:
+        holder.communicate("")
+    assert_one_line_error(result, str(held), "lock")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["held.duckdb", "ledger", "notes.duckdb"]
+
+
 def test_the_console_script_runs_without_a_traceback(tmp_path):
     script = Path(sys.executable).parent / "p402-monitor"
     completed = subprocess.run(

@@ -127,7 +127,7 @@
     {%- set classified = p402_monitor.model_relation('int_ledger_records_classified') -%}
     (tested_rows.tenant_id, tested_rows.trace_id) in (
         {{ p402_monitor.changed_traces(classified,
-            'changed.classified_at = (select max(classified_at) from ' ~ classified ~ ')') }}
+            'changed.classified_at = ' ~ p402_monitor.staged_watermark('classified_at', classified)) }}
     )
 {%- endmacro %}
 

@@ -99,16 +99,17 @@ def test_a_failing_data_test_fails_the_build_and_is_named(tmp_path):
 
 
 def test_a_whole_number_var_given_anything_else_is_named(tmp_path):
-    """The lookback is read by incremental builds only: a first build, then one per value; an
-    insight threshold is read by every build."""
+    """Checked on every build, a first one (which has no use for the lookback) as an incremental one."""
     ledger = tmp_path / "ledger"
     generate_ledger(ledger, events=200, days=3, seed=2, end=date(2026, 11, 1))
     database = tmp_path / "m.duckdb"
-    assert run_cli("build", "--ledger", ledger, "--duckdb", database).exit_code == 0
     for value in (-3, "0", "a week", 7.5):
         result = run_cli("build", "--ledger", ledger, "--duckdb", database,
                          "--vars", json.dumps({"ledger_lookback_days": value}))
         assert_one_line_error(result, f"var 'ledger_lookback_days' is '{value}'", "whole number of at least 1")
+    assert run_cli("build", "--ledger", ledger, "--duckdb", database).exit_code == 0
+    result = run_cli("build", "--ledger", ledger, "--duckdb", database, "--vars", "{ledger_lookback_days: -3}")
+    assert_one_line_error(result, "var 'ledger_lookback_days' is '-3'")
     result = run_cli("build", "--ledger", ledger, "--duckdb", database, "--vars", '{ledger_lookback_days: "30"}')
     assert result.exit_code == 0, result.output
     result = run_cli("build", "--ledger", ledger, "--duckdb", database, "--vars", "{retry_storm_min_attempts: 0}")

@@ -226,7 +226,7 @@ def test_a_parquet_integer_of_more_than_18_digits_is_quarantined_read_alone_or_b
         ledger_record("evt_nanosecond_version", "2026-10-30T09:00:00Z", recorded_at="2026-10-30T09:00:01Z",
                       version=1761955200000000000, input_tokens=100),
         ledger_record("evt_huge_tokens", "2026-10-30T09:00:00Z", recorded_at="2026-10-30T09:00:01Z",
-                      version=1, input_tokens=-1761955200000000000),
+                      version=1, input_tokens=1761955200000000000),
         ledger_record("evt_ordinary", "2026-10-30T09:00:00Z", recorded_at="2026-10-30T09:00:01Z",
                       version=999999999999999999, input_tokens=100),
     ])
@@ -388,6 +388,19 @@ def test_the_retried_traces_test_every_trace_the_build_rebuilt(growing_ledger, t
     spoil("trc_three_attempts")
     with pytest.raises(dbt_invoke.BuildFailed, match="not_null_columns_int_insight_retried_traces"):
         dbt_invoke.invoke("test", settings, *selection)
+
+
+def test_the_column_tests_compile_on_a_new_database(growing_ledger, tmp_path):
+    """`dbt compile` (and `dbt docs generate`) may run before any build: the narrowed tests look
+    up earlier batches only in tables that are built, and compile to read every row otherwise."""
+    _, ledger = growing_ledger
+    settings = dbt_invoke.BuildSettings(ledger=str(ledger), duckdb=str(tmp_path / "new.duckdb"), quiet=True)
+    result = dbt_invoke.invoke("compile", settings, "--select", "int_insight_retried_traces stg_ledger__records")
+    compiled = {node_result.node.name: node_result.node.compiled_code for node_result in result.results}
+    retried_traces_grain, = (code for name, code in compiled.items()
+                             if name.startswith("unique_combination_int_insight_retried_traces"))
+    assert "1900-01-01" in retried_traces_grain
+    assert any(name.startswith("unique_combination_stg_ledger__records") for name in compiled)
 
 
 def test_a_line_staged_by_two_builds_fails_the_staging_grain(built_in_two_batches):

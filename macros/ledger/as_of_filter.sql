@@ -20,16 +20,17 @@
 
 
 {#-
-    For an incremental model: the latest staged_at (or `column`) it already holds (or `relation`
-    holds), or a time before any ledger when it holds nothing yet. Rows staged after it are what
-    the build has to apply. It is read when the model is compiled, before its hooks run, and
-    written into the SQL as a constant: the engine can then skip storage blocks by their min/max,
-    and its optimizer cannot move the filter after a join, as DuckDB did with the same filter
-    written as a subquery.
+    For an incremental model: the latest staged_at (or `column`) it already holds, or a time before
+    any ledger when it holds nothing yet. Rows staged after it are what the build has to apply.
+    It is read when the model is compiled, before its hooks run, and written into the SQL as a
+    constant: the engine can then skip storage blocks by their min/max, and its optimizer cannot
+    move the filter after a join, as DuckDB did with the same filter written as a subquery.
+    For a test, the latest `column` of another model's `relation`, or that early time while the
+    model is not built (as when `dbt compile` runs on a new database).
 -#}
 {% macro staged_watermark(column='staged_at', relation=none) -%}
     {%- set latest = none -%}
-    {%- if execute -%}
+    {%- if execute and (relation is none or load_relation(relation) is not none) -%}
         {%- set latest = run_query('select max(' ~ column ~ ') from ' ~ (relation or this)).columns[0].values()[0] -%}
     {%- endif -%}
     {%- set latest = latest or modules.datetime.datetime(1900, 1, 1) -%}

@@ -24,6 +24,8 @@
 ) }}
 
 {%- set source_relation = source('ledger', 'ledger_records') -%}
+{#- Checked on every build, though only an incremental one applies it. -#}
+{%- set lookback_days = p402_monitor.whole_number_var('ledger_lookback_days') -%}
 {#- Nothing Monitor reports reads the fingerprints (they serve the meter's deduplication), and as
     unique 64-digit hashes they would be the costliest columns to store: they stay in the ledger. -#}
 {%- set unstaged_fields = ['prompt_fingerprint', 'response_fingerprint'] -%}
@@ -137,7 +139,7 @@ timed as (
                 max(case when recorded_at <= {{ p402_monitor.build_started_at() }} then recorded_at end)
             {%- endset %}
             coalesce(recorded_at_utc < (
-                select {{ dbt.dateadd('day', -1 * p402_monitor.whole_number_var('ledger_lookback_days'), window_end) }}
+                select {{ dbt.dateadd('day', -1 * lookback_days, window_end) }}
                 from {{ this }}
                 where not is_quarantined
             ), false) as is_beyond_lookback

@@ -87,7 +87,7 @@
 {#- DuckDB: try_cast turns an impossible date (month 13) into null rather than an error. A
     timestamp with time zone holds microseconds since the epoch in UTC, so make_timestamp of them
     is the UTC wall time, read without the time zone library that `at time zone` calls for each
-    value (that call took about a fifth of staging's time). Only a lowercase `t` or `z` needs
+    value (about 3 s of the 37 s that staging 10M events took). Only a lowercase `t` or `z` needs
     upper(), which copies the text, and the pattern allows them nowhere else. -#}
 {% macro duckdb__parse_timestamp_utc(expression) -%}
     case

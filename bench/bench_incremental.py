@@ -8,7 +8,8 @@ execution that target/run_results.json records; builds run with the bundled prof
 memory limit 3GB, 2 threads) and, like a nightly build, without the unit tests. Every step is
 repeated and its median reported, since the same step varies by 10 % or more from run to run on
 this machine: the baseline and the full build (each on a new database) --full-repeats times, the
-incremental build (each on a copy of the last full build's database) --repeats times.
+incremental build (each on a copy of the last full build's database) --repeats times. A build
+that finds nothing new, right after the full build, is measured the same way.
 
     python bench/bench_incremental.py [--sizes 1000000,10000000] [--days 90]
                                       [--full-repeats 3] [--repeats 5] [--work DIR]
@@ -92,25 +93,35 @@ def main() -> None:
         _, baseline = median_run(baseline_runs)
         full_execution, full = median_run(full_runs)
         shutil.copyfile(database, built_in_full)
+
+        def incremental_builds(label: str) -> list[tuple[float, Measurement]]:
+            runs = []
+            for _ in range(arguments.repeats):
+                shutil.copyfile(built_in_full, database)
+                measurement = measure(f"{label} ({size:,})", command, env=env)
+                runs.append((execution_seconds(work / "target"), measurement))
+            return runs
+
+        nothing_new_runs = incremental_builds("incremental build, nothing new")
         shutil.copytree(generated / days[-1], ledger / days[-1])
-        incremental_runs = []
-        for _ in range(arguments.repeats):
-            shutil.copyfile(built_in_full, database)
-            measurement = measure(f"incremental build, one more day ({size:,})", command, env=env)
-            incremental_runs.append((execution_seconds(work / "target"), measurement))
+        incremental_runs = incremental_builds("incremental build, one more day")
+        nothing_new_execution, nothing_new = median_run(nothing_new_runs)
         incremental_execution, incremental = median_run(incremental_runs)
 
         print(f"{baseline.label:44} {baseline.seconds:7.1f} {'':10} {'':10} {baseline.peak_mib:8.0f} "
               f"{1:15.2f} {1:15.2f}")
-        for measurement, execution in ((full, full_execution), (incremental, incremental_execution)):
+        for measurement, execution in ((full, full_execution), (incremental, incremental_execution),
+                                       (nothing_new, nothing_new_execution)):
             print(f"{measurement.label:44} {measurement.seconds:7.1f} {execution:10.1f} "
                   f"{measurement.seconds - execution:10.1f} {measurement.peak_mib:8.0f} "
                   f"{execution / baseline.seconds:15.2f} {measurement.ratio_to(baseline):15.2f}")
         for label, runs in (("baseline queries, s", baseline_runs), ("full builds, dbt exec s", full_runs),
-                            ("incremental builds, dbt exec s", incremental_runs)):
+                            ("incremental builds, dbt exec s", incremental_runs),
+                            ("nothing-new builds, dbt exec s", nothing_new_runs)):
             print(f"{label + ' (median above)':44} " + ", ".join(f"{figure:.1f}" for figure, _ in runs))
         print(f"{'incremental ÷ full, dbt execution':44} {incremental_execution / full_execution:7.1%}")
         print(f"{'incremental ÷ full, wall':44} {incremental.seconds / full.seconds:7.1%}")
+        print(f"{'nothing new ÷ full, dbt execution':44} {nothing_new_execution / full_execution:7.1%}")
         shutil.rmtree(generated)
         built_in_full.unlink()
 

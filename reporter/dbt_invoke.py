@@ -123,7 +123,7 @@ def release_embedded_database() -> None:
 def build(settings: BuildSettings):
     """Seeds, models and tests, in dependency order.
 
-    An incremental build's column tests read only the latest batch of each model
+    An incremental build's column tests read only the rows it wrote in each model
     (macros/testing/get_where_subquery.sql), trusting that every earlier batch was tested and
     passed. A build that was stopped, or whose tests failed, breaks that trust: a marker is set
     while a build runs and cleared only when it succeeds, and while it is set the next build

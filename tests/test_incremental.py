@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -320,6 +321,39 @@ def test_an_incremental_build_tests_the_rows_it_wrote(built_in_two_batches):
         spoil_one_event(change, "=")
         with pytest.raises(dbt_invoke.BuildFailed, match=f"{test_name}_fct_ai_events"):
             dbt_invoke.invoke("test", settings, *selection)
+
+
+def test_a_build_tests_the_rows_it_wrote_and_no_others(growing_ledger, tmp_path):
+    """In a build, the column tests of an incremental model read the rows that build wrote: after
+    a new day, that day's batch; after finding no new records, no row, so that such a build costs
+    little and a bad value an earlier build wrote (and tested) is not read again. `dbt test` on
+    its own reads the latest batch, and finds it."""
+    last_day, ledger = growing_ledger
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    shutil.copytree(last_day, ledger / last_day.name)
+    settings = dbt_invoke.BuildSettings(ledger=str(ledger), duckdb=str(database), quiet=True)
+    latest_batch = "last_staged_at = (select max(last_staged_at) from main.fct_ai_events)"
+
+    def rows_the_build_tested(result) -> int:
+        compiled, = (node_result.node.compiled_code for node_result in result.results
+                     if node_result.node.name.startswith("not_null_columns_fct_ai_events"))
+        tested_rows = re.search(r"\(select \* from \S+ as tested_rows where .+?\) as dbt_subquery", compiled, re.S)
+        (count,), = query(database, f"select count(*) from {tested_rows.group(0)}")
+        return count
+
+    (events_before_the_new_day,), = query(database, "select count(*) from main.fct_ai_events")
+    tested = rows_the_build_tested(dbt_invoke.build(settings))
+    assert tested == query(database, f"select count(*) from main.fct_ai_events where {latest_batch}")[0][0]
+    assert 0 < tested < events_before_the_new_day
+
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"""
+            update main.fct_ai_events set department = null
+            where event_id = (select min(event_id) from main.fct_ai_events where {latest_batch})""")
+    assert rows_the_build_tested(dbt_invoke.build(settings)) == 0
+    with pytest.raises(dbt_invoke.BuildFailed, match="not_null_columns_fct_ai_events"):
+        dbt_invoke.invoke("test", settings, "--select", "fct_ai_events,test_name:not_null_columns")
 
 
 def test_a_daily_report_tests_every_row_of_the_days_it_rebuilt(built_in_two_batches):

@@ -30,7 +30,7 @@
 
 {#- The traces of the records the classification (`classified`) classified again where
     `classified_when` holds: with the model's own watermark, the traces a build rebuilds; with the
-    classification's latest batch, those the latest build rebuilt (its column tests read them). -#}
+    classification's tested batch, those that batch rebuilt (its column tests read them). -#}
 {% macro changed_traces(classified=none, classified_when=none) -%}
     {%- set classified = classified or ref('int_ledger_records_classified') -%}
     select changed.tenant_id, changed.trace_id

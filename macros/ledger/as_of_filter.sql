@@ -39,10 +39,35 @@
 
 
 {#-
-    True for the rows of `relation` in its latest batch: those whose batch `column` (staged_at,
-    last_staged_at, classified_at or changed_at) is the latest, which are the rows the last build
-    wrote (all rows after a full refresh).
+    True for the rows of `relation` in the batch its column tests read (tested_batch): those
+    whose batch `column` (staged_at, last_staged_at, classified_at or changed_at) is that batch's.
 -#}
-{% macro in_latest_batch(column, relation) -%}
-    {{ column }} = (select max({{ column }}) from {{ relation }})
+{% macro in_tested_batch(column, relation) -%}
+    {{ column }} = {{ p402_monitor.tested_batch(column, relation) }}
 {%- endmacro %}
+
+
+{#-
+    The batch the column tests of `relation` read, as a constant value of its batch `column`
+    (a constant lets the engine skip the storage blocks of other batches by their min/max).
+    In a `dbt build` of every model, as `p402-monitor build` runs it: the rows this build wrote,
+    stamped with when it started. A build that found no new records then tests no row again,
+    instead of the whole batch the build before it wrote (after a full refresh, every row).
+    Otherwise (`dbt test`, or a build of a selection, which may not have rebuilt the model): the
+    latest batch the relation holds.
+-#}
+{% macro tested_batch(column, relation) -%}
+    {%- if p402_monitor.builds_every_model() -%}
+        {{ p402_monitor.build_started_at() }}
+    {%- else -%}
+        {{ p402_monitor.staged_watermark(column, relation) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro builds_every_model() %}
+    {%- set arguments = invocation_args_dict -%}
+    {{ return(arguments.get('which') == 'build'
+        and not arguments.get('select') and not arguments.get('exclude')
+        and not arguments.get('selector') and not arguments.get('resource_types')
+        and 'model' not in (arguments.get('exclude_resource_types') or [])) }}
+{% endmacro %}

@@ -1,19 +1,20 @@
 {#
     What a generic data test reads. dbt's own version applies the test's `where` config; this one
-    also narrows the column tests of an incremental model to its latest batch: the rows whose
+    also narrows the column tests of an incremental model to one batch: the rows whose
     classified_at, last_classified_at, last_staged_at or staged_at (the first the model has) is
-    the model's latest. An incremental build writes only such rows, and every row before them
-    was tested by the build that wrote it, so a nightly build tests what it changed instead of
-    the whole history. A view over incremental models only is narrowed the same way: its rows
-    change only where theirs do.
+    the batch's (macros/ledger/as_of_filter.sql, tested_batch): in a build, the rows the build
+    wrote; in `dbt test`, the model's latest batch. Every row before them was tested by the
+    build that wrote it, so a nightly build tests what it changed instead of the whole history.
+    A view over incremental models only is narrowed the same way: its rows change only where
+    theirs do.
     A model rebuilt per tenant-day (the daily reports: unique key tenant_id and occurred_date)
     rewrites every row of each tenant-day the build changed, including rows whose events are all
-    older than the batch: its column tests read the tenant-days the latest build changed
+    older than the batch: its column tests read the tenant-days the batch changed
     (int_ledger_tenant_day_changes) instead; likewise the retried traces (unique key tenant_id
-    and trace_id) read the traces the latest build changed.
+    and trace_id) read the traces the batch changed.
     A full refresh writes one batch: every row is tested. A delete+insert batch replaces the rows
     with its keys, so uniqueness holds across batches there; an appended batch (staging) replaces
-    nothing, so its uniqueness tests also read the earlier rows that share a key with the latest
+    nothing, so its uniqueness tests also read the earlier rows that share a key with the tested
     batch, and a key staged twice, in two builds, is found.
 
     Only the column tests below are narrowed: a test comparing a model with another, such as
@@ -33,13 +34,13 @@
         {%- set key_columns = p402_monitor.uniqueness_key(model) -%}
         {%- if key_columns and batch_node.config.incremental_strategy == 'append'
             and p402_monitor.holds_earlier_batches(batch_column, relation) -%}
-            {%- do conditions.append(p402_monitor.shares_key_with_latest_batch(key_columns, batch_column, relation)) -%}
+            {%- do conditions.append(p402_monitor.shares_key_with_tested_batch(key_columns, batch_column, relation)) -%}
         {%- elif batch_node.config.unique_key == ['tenant_id', 'occurred_date'] -%}
-            {%- do conditions.append(p402_monitor.in_tenant_days_changed_last()) -%}
+            {%- do conditions.append(p402_monitor.in_tested_tenant_days()) -%}
         {%- elif batch_node.config.unique_key == ['tenant_id', 'trace_id'] -%}
-            {%- do conditions.append(p402_monitor.in_traces_changed_last()) -%}
+            {%- do conditions.append(p402_monitor.in_tested_traces()) -%}
         {%- else -%}
-            {%- do conditions.append(p402_monitor.in_latest_batch(batch_column, relation)) -%}
+            {%- do conditions.append(p402_monitor.in_tested_batch(batch_column, relation)) -%}
         {%- endif -%}
     {%- endif -%}
     {%- if conditions -%}
@@ -95,39 +96,39 @@
 
 
 {#- The tested rows whose key (never null: the grain's not-null tests see to that) is also a key
-    of the latest batch, from whichever batch they come. -#}
-{% macro shares_key_with_latest_batch(key_columns, batch_column, relation) -%}
+    of the tested batch, from whichever batch they come. -#}
+{% macro shares_key_with_tested_batch(key_columns, batch_column, relation) -%}
     exists (
         select 1
-        from {{ relation }} as latest_batch
+        from {{ relation }} as tested_batch
         where
-            latest_batch.{{ batch_column }} = (select max({{ batch_column }}) from {{ relation }})
+            tested_batch.{{ batch_column }} = {{ p402_monitor.tested_batch(batch_column, relation) }}
             {%- for column in key_columns %}
-            and latest_batch.{{ column }} = tested_rows.{{ column }}
+            and tested_batch.{{ column }} = tested_rows.{{ column }}
             {%- endfor %}
     )
 {%- endmacro %}
 
 
-{#- The tested rows of the tenant-days the latest build changed. The log is named from the graph,
+{#- The tested rows of the tenant-days the tested batch changed. The log is named from the graph,
     not by ref(): the tested model already depends on it (only_changed_tenant_days). -#}
-{% macro in_tenant_days_changed_last() -%}
+{% macro in_tested_tenant_days() -%}
     {%- set log = p402_monitor.model_relation('int_ledger_tenant_day_changes') -%}
     (tested_rows.tenant_id, tested_rows.occurred_date) in (
         select changed.tenant_id, changed.occurred_date
         from {{ log }} as changed
-        where changed.changed_at = (select max(changed_at) from {{ log }})
+        where changed.changed_at = {{ p402_monitor.tested_batch('changed_at', log) }}
     )
 {%- endmacro %}
 
 
-{#- The tested rows of the traces the latest build changed (int_insight_retried_traces): a trace
+{#- The tested rows of the traces the tested batch changed (int_insight_retried_traces): a trace
     rebuilt because an event left it keeps the last_staged_at of its remaining, older events. -#}
-{% macro in_traces_changed_last() -%}
+{% macro in_tested_traces() -%}
     {%- set classified = p402_monitor.model_relation('int_ledger_records_classified') -%}
     (tested_rows.tenant_id, tested_rows.trace_id) in (
         {{ p402_monitor.changed_traces(classified,
-            'changed.classified_at = ' ~ p402_monitor.staged_watermark('classified_at', classified)) }}
+            'changed.classified_at = ' ~ p402_monitor.tested_batch('classified_at', classified)) }}
     )
 {%- endmacro %}
 

@@ -4,8 +4,9 @@
     the report covers (e.g. 'is_fallback'); it cannot be called `where`, which dbt takes as the
     test's own config and applies to the report. Returns each tenant-day that differs.
 
-    Only the tenant-days the latest build changed are compared (int_ledger_tenant_day_changes:
-    all of them after a full refresh); every other day was compared when it changed. With the
+    Only the tenant-days the tested batch changed are compared (int_ledger_tenant_day_changes;
+    see tested_batch: in a build, the tenant-days it changed, all of them in a full refresh);
+    every other day was compared when it changed. With the
     var `test_every_row` (see get_where_subquery), every tenant-day is.
 -#}
 {% test cost_reconciles_with_fact(model, fact_where=none) %}
@@ -19,7 +20,7 @@ changed_tenant_days as (
         occurred_date
     from {{ ref('int_ledger_tenant_day_changes') }}
     {%- if not var('test_every_row') %}
-    where {{ p402_monitor.in_latest_batch('changed_at', ref('int_ledger_tenant_day_changes')) }}
+    where {{ p402_monitor.in_tested_batch('changed_at', ref('int_ledger_tenant_day_changes')) }}
     {%- endif %}
 
 ),

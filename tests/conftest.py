@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -82,6 +83,14 @@ def assert_whole_build_passed(results) -> None:
         kinds.setdefault(result.node.resource_type, []).append(str(result.status))
     assert {"model", "seed", "test", "unit_test"} <= set(kinds)
     assert all(status in ("success", "pass") for statuses in kinds.values() for status in statuses)
+
+
+def rows_a_test_read(results, test_name_prefix: str) -> str:
+    """The rows the data test named `test_name_prefix…` read in a build, as a subquery: what
+    macros/testing/get_where_subquery.sql narrowed it to, taken from its compiled SQL."""
+    compiled, = (result.node.compiled_code for result in results.results
+                 if result.node.name.startswith(test_name_prefix))
+    return re.search(r"\(select \* from \S+ as tested_rows where .+?\) as dbt_subquery", compiled, re.S).group(0)
 
 
 def write_ledger(folder: Path, records) -> Path:

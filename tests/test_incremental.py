@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import signal
 import subprocess
@@ -18,7 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import BOOKKEEPING, BUILD_LOG, build, ledger_record, query, run_cli, write_ledger
+from conftest import (BOOKKEEPING, BUILD_LOG, build, ledger_record, query, rows_a_test_read, run_cli,
+                      write_ledger)
 from reporter import dbt_invoke
 from reporter.generate import generate_ledger
 
@@ -335,11 +335,8 @@ def test_a_build_tests_the_rows_it_wrote_and_no_others(growing_ledger, tmp_path)
     settings = dbt_invoke.BuildSettings(ledger=str(ledger), duckdb=str(database), quiet=True)
     latest_batch = "last_staged_at = (select max(last_staged_at) from main.fct_ai_events)"
 
-    def rows_the_build_tested(result) -> int:
-        compiled, = (node_result.node.compiled_code for node_result in result.results
-                     if node_result.node.name.startswith("not_null_columns_fct_ai_events"))
-        tested_rows = re.search(r"\(select \* from \S+ as tested_rows where .+?\) as dbt_subquery", compiled, re.S)
-        (count,), = query(database, f"select count(*) from {tested_rows.group(0)}")
+    def rows_the_build_tested(results) -> int:
+        (count,), = query(database, f"select count(*) from {rows_a_test_read(results, 'not_null_columns_fct_ai_events')}")
         return count
 
     (events_before_the_new_day,), = query(database, "select count(*) from main.fct_ai_events")

@@ -18,7 +18,8 @@ if not os.environ.get("P402_PG_HOST"):
                 allow_module_level=True)
 
 from ledger_loader import FIELDS, connect_as_meter, load_ledger  # noqa: E402  (needs psycopg2)
-from conftest import BOOKKEEPING, BUILD_LOG, assert_whole_build_passed, reference_build  # noqa: E402
+from conftest import (BOOKKEEPING, BUILD_LOG, assert_whole_build_passed, reference_build,  # noqa: E402
+                      rows_a_test_read)
 from reporter import breakdown, dbt_invoke, drift  # noqa: E402
 from reporter.output import to_csv  # noqa: E402
 from reporter.semantic import SemanticLayer  # noqa: E402
@@ -227,6 +228,10 @@ def test_an_incremental_build_on_postgres_equals_a_full_refresh(both_engines):
     assert all(str(result.status) in ("success", "pass") for result in incremental.results)
     after_incremental = every_postgres_table(both_engines)
     with open_engine(both_engines, "postgres") as warehouse:
+        # The build's column tests read the rows it wrote: the two events it applied.
+        _, ((tested,),) = warehouse.query(
+            f"select count(*) from {rows_a_test_read(incremental, 'not_null_columns_fct_ai_events')}")
+        assert tested == 2
         _, late = warehouse.query(
             "select outcome, cost_usd from p402_monitor.fct_ai_events where event_id = ?", [late_event])
         _, replayed = warehouse.query(

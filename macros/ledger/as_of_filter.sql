@@ -25,8 +25,8 @@
     It is read when the model is compiled, before its hooks run, and written into the SQL as a
     constant: the engine can then skip storage blocks by their min/max, and its optimizer cannot
     move the filter after a join, as DuckDB did with the same filter written as a subquery.
-    For a test, the latest `column` of another model's `relation`, or that early time while the
-    model is not built (as when `dbt compile` runs on a new database).
+    For a test, the latest `column` of a model's `relation` (the tested model's, or another's), or
+    that early time while the model is not built (as when `dbt compile` runs on a new database).
 -#}
 {% macro staged_watermark(column='staged_at', relation=none) -%}
     {%- set latest = none -%}
@@ -64,6 +64,8 @@
     {%- endif -%}
 {%- endmacro %}
 
+
+{#- Whether this invocation is a `dbt build` that runs every model: no selection, no exclusion. -#}
 {% macro builds_every_model() %}
     {%- set arguments = invocation_args_dict -%}
     {{ return(arguments.get('which') == 'build'

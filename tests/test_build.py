@@ -6,9 +6,11 @@ import json
 from collections import Counter
 from decimal import Decimal
 
+import duckdb
 import pytest
 
 from conftest import RESOLVED_EVENTS, build, query
+from reporter import dbt_invoke
 
 
 def test_build_with_unit_tests_runs_them_all_and_a_plain_build_runs_none(small_ledger, tmp_path):
@@ -23,6 +25,33 @@ def test_build_with_unit_tests_runs_them_all_and_a_plain_build_runs_none(small_l
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     assert not [result for result in results if result["unique_id"].startswith("unit_test.")]
     assert [result for result in results if result["unique_id"].startswith("test.")]
+
+
+def duckdb_settings_in_a_dbt_session(ledger, tmp_path) -> tuple:
+    """DuckDB's threads and memory limit as a query run by dbt through the bundled profile sees them."""
+    settings = dbt_invoke.BuildSettings(ledger=str(ledger), duckdb=str(tmp_path / "monitor.duckdb"), quiet=True)
+    sql = "select current_setting('threads') as threads, current_setting('memory_limit') as memory_limit"
+    result = dbt_invoke.invoke("show", settings, "--inline", sql)
+    (row,) = result.results[0].agate_table.rows
+    return tuple(row)
+
+
+def memory_limit_as_duckdb_shows_it(limit: str) -> str:
+    with duckdb.connect() as connection:
+        connection.execute(f"set memory_limit = '{limit}'")
+        return connection.execute("select current_setting('memory_limit')").fetchone()[0]
+
+
+def test_the_bundled_profile_sets_duckdb_threads_and_memory_limit(small_ledger, tmp_path, monkeypatch):
+    _, ledger, _ = small_ledger
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    monkeypatch.delenv("P402_DUCKDB_THREADS", raising=False)
+    monkeypatch.delenv("P402_DUCKDB_MEMORY_LIMIT", raising=False)
+    assert duckdb_settings_in_a_dbt_session(ledger, tmp_path) == (2, memory_limit_as_duckdb_shows_it("3GB"))
+
+    monkeypatch.setenv("P402_DUCKDB_THREADS", "1")
+    monkeypatch.setenv("P402_DUCKDB_MEMORY_LIMIT", "1GB")
+    assert duckdb_settings_in_a_dbt_session(ledger, tmp_path) == (1, memory_limit_as_duckdb_shows_it("1GB"))
 
 
 def test_unit_test_names_fit_a_postgresql_relation_name(small_ledger):

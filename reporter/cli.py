@@ -565,8 +565,13 @@ def _run_build(settings: dbt_invoke.BuildSettings) -> None:
     except project.LedgerNotFound as error:
         raise click.ClickException(str(error)) from None
     except dbt_invoke.BuildFailed as error:
+        _echo_build_warnings(error.warnings)
         raise click.ClickException(str(error)) from None
-    for warning in dbt_invoke.describe_warnings(result):
+    _echo_build_warnings(dbt_invoke.describe_warnings(result))
+
+
+def _echo_build_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)
 
 

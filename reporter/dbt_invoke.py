@@ -13,7 +13,16 @@ from . import project, warehouse
 
 
 class BuildFailed(Exception):
-    """dbt ran but a model, seed or test did not pass; the message names each one."""
+    """dbt ran but a model, seed or test did not pass; the message names each one.
+
+    `warnings` holds the lines of the tests that warned in the same build (describe_warnings):
+    a failure must not hide them, since one cause can do both (many records beyond the lookback
+    warn, and fail the quarantine-share gate).
+    """
+
+    def __init__(self, message: str, warnings: list[str] | None = None):
+        super().__init__(message)
+        self.warnings = warnings or []
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,7 @@ def invoke(command: str, settings: BuildSettings, *extra: str):
     if result.exception is not None:
         raise BuildFailed(condense(str(result.exception)))
     if not result.success:
-        raise BuildFailed(describe_failures(result.result))
+        raise BuildFailed(describe_failures(result.result), describe_warnings(result.result))
     return result.result
 
 
@@ -192,6 +201,10 @@ def describe_failures(run_result) -> str:
         node = node_result.node
         kind = "test" if node.resource_type == "test" else node.resource_type
         detail = condense(node_result.message or "")
+        if "schemas on this incremental model are out of sync" in detail:
+            # A table an earlier version of Monitor built, before the model gained or lost a column.
+            detail = (f"its table was built by an earlier version of Monitor, with other columns: "
+                      f"run `p402-monitor build --full-refresh` once. dbt says: {detail}")
         if status == "fail":
             detail = f"{node_result.failures} failing row(s)"
         failures.append(f"{kind} {node.name} {'failed' if status == 'fail' else 'errored'}: {detail}")

@@ -116,6 +116,8 @@ def load_credentials(profiles_dir: Path, target: str | None):
 
 
 def _open_duckdb(path: Path) -> Warehouse:
+    if Path(path).is_dir():
+        raise WarehouseUnavailable(f"the database path {path} is a folder; give the DuckDB file `build` wrote")
     if not Path(path).is_file():
         raise WarehouseUnavailable(f"no database at {path}: run `p402-monitor build` first")
     try:

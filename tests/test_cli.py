@@ -181,6 +181,7 @@ def test_a_database_that_was_never_built_says_to_build_it(tmp_path):
     for command in (["breakdown", "--by", "vendor"], ["insights"], ["report", "--period", "2026-10", "--out", tmp_path / "r"]):
         result = run_cli(*command, "--duckdb", tmp_path / "empty.duckdb")
         assert_one_line_error(result, "run `p402-monitor build` first")
+        assert_one_line_error(run_cli(*command, "--duckdb", tmp_path), "is a folder")
 
 
 def test_build_checks_its_paths_before_starting(tmp_path, monkeypatch):

@@ -150,6 +150,25 @@ def test_a_version_beyond_the_lookback_is_quarantined_not_lost(growing_ledger, t
     assert query(database, f"select version from main.fct_ai_events where event_id = '{event_id}'") == [(99,)]
 
 
+def test_a_build_that_fails_still_warns_of_records_beyond_the_lookback(growing_ledger, tmp_path):
+    """Many records beyond the lookback both warn and fail the quarantine-share gate: the failure
+    must not hide the warning, which says what to do."""
+    _, ledger = growing_ledger
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    (event_id, occurred_at), = query(database, """
+        select event_id, strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ') from main.fct_ai_events
+        order by event_id limit 1""")
+    write_ledger(ledger / "backfill", [ledger_record(event_id, occurred_at, version=99,
+                                                     recorded_at="2026-10-01T00:00:00Z")])
+    result = run_cli("build", "--ledger", ledger, "--duckdb", database, "--vars", "{quarantine_share_limit: 0}")
+    assert result.exit_code == 1
+    assert "assert_quarantine_share_within_limit failed" in result.output
+    warning = "Warning: warn_records_beyond_lookback: 1 row(s): records that arrived beyond"
+    assert warning in result.output and "--full-refresh" in result.output.split(warning)[1]
+    assert "Traceback" not in result.output
+
+
 def test_a_line_read_while_being_written_is_read_again_once_whole(growing_ledger, tmp_path):
     """A build that reads a file while the meter is still writing its last line quarantines that
     partial line as malformed; once the file has grown, the next build reads the line again,
@@ -456,16 +475,35 @@ def test_a_line_staged_by_two_builds_fails_the_staging_grain(built_in_two_batche
 
 def test_changing_the_drift_dimensions_rebuilds_every_drift_day(growing_ledger, tmp_path):
     """The drift member days hold one set of dimensions: an incremental build with another
-    `drift_dimensions` var rebuilds them all, as a full refresh would."""
+    `drift_dimensions` var rebuilds them all, as a full refresh would, also when the var only
+    maps a dimension to another column."""
     _, ledger = growing_ledger
     database = tmp_path / "incremental.duckdb"
     build(ledger, database)
-    fewer_dimensions = "{drift_dimensions: [{name: vendor, column: vendor}, {name: budget, column: budget_id}]}"
-    build(ledger, database, "--vars", fewer_dimensions)
-    held = query(database, "select distinct dimension_name from main.int_drift_member_days order by 1")
-    assert held == [("budget",), ("vendor",)]
-    build(ledger, tmp_path / "full_refresh.duckdb", "--vars", fewer_dimensions, "--full-refresh")
-    assert_same_tables(database, tmp_path / "full_refresh.duckdb")
+    for dimensions in ("[{name: vendor, column: vendor}, {name: budget, column: budget_id}]",
+                       "[{name: vendor, column: model_used}, {name: budget, column: budget_id}]"):
+        drift_vars = f"{{drift_dimensions: {dimensions}}}"
+        build(ledger, database, "--vars", drift_vars)
+        full_refresh = tmp_path / f"full_refresh_{len(list(tmp_path.glob('full_refresh_*.duckdb')))}.duckdb"
+        build(ledger, full_refresh, "--vars", drift_vars, "--full-refresh")
+        assert_same_tables(database, full_refresh)
+    held = query(database, """
+        select distinct dimension_name, dimension_column from main.int_drift_member_days order by 1""")
+    assert held == [("budget", "budget_id"), ("vendor", "model_used")]
+
+
+def test_a_table_built_with_other_columns_says_to_run_a_full_refresh(growing_ledger, tmp_path):
+    """A database an earlier version built, whose model has since gained a column."""
+    _, ledger = growing_ledger
+    database = tmp_path / "monitor.duckdb"
+    build(ledger, database)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("alter table main.int_drift_member_days drop column dimension_column")
+    result = run_cli("build", "--ledger", ledger, "--duckdb", database)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "int_drift_member_days errored: its table was built by an earlier version" in result.output
+    assert "run `p402-monitor build --full-refresh` once" in result.output
+    build(ledger, database, "--full-refresh")
 
 
 def test_a_late_version_that_moves_an_event_leaves_nothing_behind(growing_ledger, tmp_path):

@@ -7,15 +7,28 @@
 
     Incremental per tenant-day like the daily reports (dbt_project.yml): the tenant-days changed
     after this model's latest last_staged_at are rebuilt whole. When the `drift_dimensions` var
-    no longer names the dimensions the model holds, every tenant-day is rebuilt.
+    no longer names the dimensions the model holds, or maps one of them to another column, every
+    tenant-day is rebuilt: otherwise days built before the change would keep the old members.
 #}
 
 {%- set bigint = dbt.type_bigint() %}
-{%- set dimension_names = var('drift_dimensions') | map(attribute='name') | list %}
+{%- set dimensions = [] %}
+{%- for dimension in var('drift_dimensions') %}
+    {%- do dimensions.append([dimension.name, dimension.column]) %}
+{%- endfor %}
 {%- set rebuild_every_day = false %}
 {%- if is_incremental() and execute %}
-    {%- set held_names = run_query('select distinct dimension_name from ' ~ this).columns[0].values() %}
-    {%- set rebuild_every_day = (held_names | sort | list) != (dimension_names | sort | list) %}
+    {%- set held_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
+    {#- A table built before dimension_column existed: rebuilt, which its schema change stops
+        with dbt's advice to run a full refresh (on_schema_change: fail). #}
+    {%- set rebuild_every_day = 'dimension_column' not in held_columns %}
+    {%- if not rebuild_every_day %}
+        {%- set held_dimensions = [] %}
+        {%- for row in run_query('select distinct dimension_name, dimension_column from ' ~ this).rows %}
+            {%- do held_dimensions.append([row[0], row[1]]) %}
+        {%- endfor %}
+        {%- set rebuild_every_day = (held_dimensions | sort) != (dimensions | sort) %}
+    {%- endif %}
 {%- endif %}
 
 with
@@ -40,6 +53,7 @@ members_by_dimension as (
             tenant_id,
             occurred_date,
             '{{ dimension.name }}' as dimension_name,
+            '{{ dimension.column }}' as dimension_column,
             coalesce(cast({{ dimension.column }} as {{ dbt.type_string() }}), '(missing)') as member,
             cast(count(*) as {{ bigint }}) as events,
             cast(sum(cost_usd) as {{ p402_monitor.type_money() }}) as cost_usd,
@@ -48,7 +62,7 @@ members_by_dimension as (
             {{ p402_monitor.count_where("outcome <> 'pending'") }} as known_outcomes,
             max(last_staged_at) as last_staged_at
         from events
-        group by 1, 2, 3, 4
+        group by 1, 2, 3, 4, 5
         {%- if not loop.last %}
 
             union all

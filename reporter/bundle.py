@@ -89,9 +89,9 @@ def gather(layer: SemanticLayer, warehouse: Warehouse, request: ReportRequest) -
     current = Window(request.start, request.end)
     baseline = request.baseline or default_baseline(current)
 
-    def breakdown(by, **extra):
+    def breakdown(by, where=request.where, **extra):
         result = run_breakdown(layer, warehouse, BreakdownRequest(
-            by=by, where=request.where, start=request.start, end=request.end, tenant=tenant, **extra))
+            by=by, where=where, start=request.start, end=request.end, tenant=tenant, **extra))
         return Table(result.columns, result.rows, tuple(by))
 
     views = []
@@ -100,6 +100,9 @@ def gather(layer: SemanticLayer, warehouse: Warehouse, request: ReportRequest) -
         extra = substitutions(table) if key == "model" else None
         views.append(ViewSection(key, title, view_summary(table), table, extra))
     department = views[0].table
+    # The reconciliation accounts for every record of the tenant and period, which filters cannot
+    # narrow (a quarantined record may have no owner to filter on): its spend is unfiltered too.
+    ledger_department = breakdown(("department",), where=()) if request.where else department
     drift = []
     for dimension in DRIFT_DIMENSIONS:
         result = run_drift(layer, warehouse, DriftRequest(
@@ -134,7 +137,8 @@ def gather(layer: SemanticLayer, warehouse: Warehouse, request: ReportRequest) -
         largest_movers=largest_movers(drift),
         views=views,
         drift=drift,
-        reconciliation=reconciliation(layer, warehouse, tenant, request.start, request.end, department),
+        reconciliation=reconciliation(layer, warehouse, tenant, request.start, request.end,
+                                      unattributed_cost(ledger_department)),
         privacy=Table(["privacy_mode", "events", "cost_usd"],
                       [list(values) for values in zip(privacy.column("privacy_mode"), privacy.column("events"),
                                                       privacy.column("cost_usd"))],
@@ -189,7 +193,7 @@ def high_water_mark(layer: SemanticLayer, warehouse: Warehouse, tenant: str):
     return rows[0][0]
 
 
-def reconciliation(layer, warehouse, tenant, start, end, department: Table) -> Reconciliation:
+def reconciliation(layer, warehouse, tenant, start, end, unattributed_cost_usd: Decimal) -> Reconciliation:
     schema = marts_schema(layer)
     _, rows = warehouse.query(
         f"select coalesce(sum(records_read), 0), coalesce(sum(latest_records), 0), "
@@ -209,7 +213,7 @@ def reconciliation(layer, warehouse, tenant, start, end, department: Table) -> R
         records_read=int(read), latest_records=int(latest), superseded_records=int(superseded),
         replay_records=int(replays), quarantined_records=int(quarantined),
         quarantined_by_reason=[(reason, int(count), Decimal(cost)) for reason, count, cost in reasons],
-        latest_cost_usd=Decimal(latest_cost), unattributed_cost_usd=unattributed_cost(department),
+        latest_cost_usd=Decimal(latest_cost), unattributed_cost_usd=unattributed_cost_usd,
         unassignable_records=int(unassignable[0][0]),
     )
 
@@ -284,6 +288,8 @@ def manifest_for(data: ReportData, files: dict[str, bytes], csv_texts: dict[str,
             "replays": data.reconciliation.replay_records,
             "quarantined": data.reconciliation.quarantined_records,
             "unassignable_ledger_wide": data.reconciliation.unassignable_records,
+            "latest_cost_usd": format(data.reconciliation.latest_cost_usd, "f"),
+            "unattributed_cost_usd": format(data.reconciliation.unattributed_cost_usd, "f"),
         },
         "totals": {
             "events": data.total_events,
@@ -462,8 +468,12 @@ def manifest_disagreements(manifest: dict, files: dict[str, bytes]) -> list[str]
         if measure in reconciled and str(counts.get(key)) != reconciled[measure][0]:
             problems.append(f"manifest.json: records {key} is {counts.get(key)}, "
                             f"csv/reconciliation.csv says {reconciled[measure][0]}")
-    if "unattributed_spend" in reconciled and totals.get("unattributed_cost_usd") is not None \
-            and Decimal(totals["unattributed_cost_usd"]) != Decimal(reconciled["unattributed_spend"][1] or 0):
-        problems.append(f"manifest.json: unattributed_cost_usd is {totals['unattributed_cost_usd']}, "
-                        f"csv/reconciliation.csv says {reconciled['unattributed_spend'][1]}")
+    # A bundle written before the manifest held the reconciliation's spend under "records" states
+    # only the report's unattributed total, the same figure in a report without filters.
+    spend = {"latest_versions": counts.get("latest_cost_usd"),
+             "unattributed_spend": counts.get("unattributed_cost_usd", totals.get("unattributed_cost_usd"))}
+    for measure, stated in spend.items():
+        if measure in reconciled and stated is not None and Decimal(stated) != Decimal(reconciled[measure][1] or 0):
+            problems.append(f"manifest.json: records {measure} cost is {stated}, "
+                            f"csv/reconciliation.csv says {reconciled[measure][1]}")
     return problems

@@ -102,7 +102,7 @@ def run_drift(layer: SemanticLayer, warehouse: Warehouse, request: DriftRequest)
     tenant = resolve_tenant(request.tenant, tenants(layer, warehouse))
     filters = [("tenant", tenant), *request.where]
     windows = {}
-    for name, window in (("baseline", request.baseline), ("current", request.current)):
+    for name, window in (("current", request.current), ("baseline", request.baseline)):
         rows = aggregate(layer, warehouse, by=(request.by,), filters=filters, metric_names=DRIFT_METRICS,
                          start=window.start, end=window.end)
         if not rows and (name == "current" or request.require_baseline):

@@ -37,9 +37,13 @@ def spreadsheet_safe(value) -> str:
 def to_csv(columns, rows) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # The writer quotes a cell holding its line terminator ("\n") but not a lone carriage return,
+    # which readers take for a line break: a row with one is written with every cell quoted.
+    quoting_writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([spreadsheet_safe(value) for value in row])
+        cells = [spreadsheet_safe(value) for value in row]
+        (quoting_writer if any("\r" in cell for cell in cells) else writer).writerow(cells)
     return buffer.getvalue()
 
 

@@ -430,9 +430,15 @@ def reconciliation_context(data: ReportData) -> dict:
     classes = rec.latest_records + rec.superseded_records + rec.replay_records + rec.quarantined_records
     reasons = sorted(rec.quarantined_by_reason, key=lambda reason: (-reason[1], reason[0]))
     costs, cost_total = foot([_decimal(cost) for _, _, cost in reasons], CENT)
+    # Filters narrow the report, not the ledger's accounting: say how much of it the report holds.
+    latest_meaning = ("the version of each event the report counts" if not data.filters else
+                      f"the version of each event; the report's filters select {count(data.total_events)} of them")
     return {
+        "filtered": bool(data.filters),
+        "report_events": count(data.total_events),
+        "report_cost": money(_decimal(data.total_cost_usd)),
         "records_read": count(rec.records_read),
-        "classes": [("Latest versions", count(rec.latest_records), "the version of each event the report counts"),
+        "classes": [("Latest versions", count(rec.latest_records), latest_meaning),
                     ("Superseded versions", count(rec.superseded_records), "earlier versions of an event, replaced by a later one"),
                     ("Replays", count(rec.replay_records), "exact repeats of a version already read"),
                     ("Quarantined", count(rec.quarantined_records), "records that failed validation, listed by reason below")],

@@ -144,7 +144,9 @@ def test_drift_end_to_end_adds_up(small_ledger):
 @pytest.mark.parametrize("arguments, fragment", [
     (["--from", "2026-10-10", "--to", "2026-10-20", "--baseline-from", "2026-10-01", "--baseline-to", "2026-10-10"], "overlaps"),
     (["--from", "2026-10-10", "--to", "2026-10-20", "--baseline-from", "2026-10-21", "--baseline-to", "2026-10-25"], "comes after"),
-    (["--from", "2026-12-01", "--to", "2026-12-31"], "no events"),
+    (["--from", "2026-12-01", "--to", "2026-12-31"], "no events for tenant tnt_acme in the current window"),
+    (["--from", "2026-10-05", "--to", "2026-10-10", "--baseline-from", "2026-09-01", "--baseline-to", "2026-09-10"],
+     "no events for tenant tnt_acme in the baseline window"),
     (["--from", "2026-10-10", "--to", "2026-10-20", "--baseline-from", "2026-10-01"], "--baseline-to"),
     (["--from", "2026-10-32", "--to", "2026-10-20"], "--from '2026-10-32' is not a date"),
 ])

@@ -152,12 +152,39 @@ def test_verify_checks_the_manifest_against_the_csvs(report_bundle, tmp_path):
     def change(files):
         manifest = json.loads(files["manifest.json"])
         manifest["records"]["read"] += 1
+        manifest["records"]["latest_cost_usd"] = "0.5"
         manifest["totals"]["events"] += 1
         files["manifest.json"] = json.dumps(manifest).encode("utf-8")
     result = run_cli("verify", tampered_copy(out, tmp_path, change))
     assert result.exit_code == 1
     assert "manifest.json: records read is" in result.output
+    assert "manifest.json: records latest_versions cost is 0.5" in result.output
     assert "csv/by_department.csv: events adds up to" in result.output
+
+
+def test_a_filtered_report_reconciles_the_whole_ledger_and_says_how_much_it_holds(report_bundle, tmp_path):
+    """Filters narrow the report's views, not the accounting of the tenant's records, which a
+    filter cannot narrow (a quarantined record may name no owner): the reconciliation, spend
+    included, is the unfiltered report's, and the PDF says what share of it the report holds."""
+    summary, database, unfiltered = report_bundle
+    unfiltered_files = bundle_files(unfiltered)
+    departments = list(csv.DictReader(io.StringIO(unfiltered_files["csv/by_department.csv"].decode("utf-8"))))
+    department = next(row for row in departments if row["department"] != "(unattributed)")
+    out = tmp_path / "filtered.zip"
+    result = run_cli("report", "--duckdb", database, "--period", "2026-10", "--tenant", summary.tenants[0],
+                     "--where", f"department={department['department']}", "--out", out)
+    assert result.exit_code == 0, result.output
+    files = bundle_files(out)
+    assert files["csv/reconciliation.csv"] == unfiltered_files["csv/reconciliation.csv"]
+    manifest, unfiltered_manifest = json.loads(files["manifest.json"]), json.loads(unfiltered_files["manifest.json"])
+    assert manifest["records"] == unfiltered_manifest["records"]
+    assert manifest["totals"]["events"] == int(department["events"]) < unfiltered_manifest["totals"]["events"]
+    assert Decimal(manifest["totals"]["unattributed_cost_usd"]) == 0
+    assert Decimal(manifest["records"]["unattributed_cost_usd"]) > 0
+    text = " ".join(pdf_text(files["report.pdf"]).split())
+    assert "before the report's filters" in text
+    assert f"The report's {int(department['events']):,} events" in text
+    assert run_cli("verify", out).exit_code == 0
 
 
 def test_the_fingerprint_kept_apart_catches_a_bundle_rewritten_whole(small_ledger, tmp_path):
@@ -244,7 +271,8 @@ def test_a_failure_midway_leaves_no_bundle(report_bundle, tmp_path, monkeypatch)
 @pytest.fixture(scope="module")
 def hostile_bundle(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile-report")
-    names = ["=HYPERLINK(\"http://evil\")", "+SUM(1,2)", "-2+3", "@cmd", "\tTabbed", "<b>R&D</b>", "財務部"]
+    names = ["=HYPERLINK(\"http://evil\")", "+SUM(1,2)", "-2+3", "@cmd", "\tTabbed", "\rReturn", "R\rD",
+             "<b>R&D</b>", "財務部"]
     records = [ledger_record(f"e{index}", "2026-10-15T10:00:00Z", department=name, cost_usd=f"{index + 1}.5",
                              privacy_mode="full_trace", prompt=f"secret {MARKER}", response=f"answer {MARKER}")
                for index, name in enumerate(names)]

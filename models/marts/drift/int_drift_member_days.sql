@@ -19,8 +19,8 @@
 {%- set rebuild_every_day = false %}
 {%- if is_incremental() and execute %}
     {%- set held_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
-    {#- A table built before dimension_column existed: rebuilt, which its schema change stops
-        with dbt's advice to run a full refresh (on_schema_change: fail). #}
+    {#- A table built before dimension_column existed cannot say its mapping: the build stops
+        there on the schema change (on_schema_change: fail) until a full refresh. #}
     {%- set rebuild_every_day = 'dimension_column' not in held_columns %}
     {%- if not rebuild_every_day %}
         {%- set held_dimensions = [] %}

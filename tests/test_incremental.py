@@ -480,11 +480,11 @@ def test_changing_the_drift_dimensions_rebuilds_every_drift_day(growing_ledger, 
     _, ledger = growing_ledger
     database = tmp_path / "incremental.duckdb"
     build(ledger, database)
-    for dimensions in ("[{name: vendor, column: vendor}, {name: budget, column: budget_id}]",
-                       "[{name: vendor, column: model_used}, {name: budget, column: budget_id}]"):
+    for step, dimensions in enumerate(("[{name: vendor, column: vendor}, {name: budget, column: budget_id}]",
+                                       "[{name: vendor, column: model_used}, {name: budget, column: budget_id}]")):
         drift_vars = f"{{drift_dimensions: {dimensions}}}"
         build(ledger, database, "--vars", drift_vars)
-        full_refresh = tmp_path / f"full_refresh_{len(list(tmp_path.glob('full_refresh_*.duckdb')))}.duckdb"
+        full_refresh = tmp_path / f"full_refresh_{step}.duckdb"
         build(ledger, full_refresh, "--vars", drift_vars, "--full-refresh")
         assert_same_tables(database, full_refresh)
     held = query(database, """

@@ -18,17 +18,15 @@
 {%- endfor %}
 {%- set rebuild_every_day = false %}
 {%- if is_incremental() and execute %}
-    {%- set held_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
-    {#- A table built before dimension_column existed cannot say its mapping: the build stops
-        there on the schema change (on_schema_change: fail) until a full refresh. #}
-    {%- set rebuild_every_day = 'dimension_column' not in held_columns %}
-    {%- if not rebuild_every_day %}
-        {%- set held_dimensions = [] %}
+    {%- set held_dimensions = [] %}
+    {#- A table built before dimension_column existed holds no mapping to compare: the build
+        stops there on the schema change (on_schema_change: fail) until a full refresh. #}
+    {%- if 'dimension_column' in adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') %}
         {%- for row in run_query('select distinct dimension_name, dimension_column from ' ~ this).rows %}
             {%- do held_dimensions.append([row[0], row[1]]) %}
         {%- endfor %}
-        {%- set rebuild_every_day = (held_dimensions | sort) != (dimensions | sort) %}
     {%- endif %}
+    {%- set rebuild_every_day = (held_dimensions | sort) != (dimensions | sort) %}
 {%- endif %}
 
 with

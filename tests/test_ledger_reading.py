@@ -175,6 +175,57 @@ def test_parquet_costs_stored_as_floats_stage_like_the_same_json_numbers(tmp_pat
     ]
 
 
+def test_json_costs_are_read_exactly_in_every_form_json_allows(tmp_path):
+    """A JSON number may carry an exponent, and an unknown field may hold a cost_usd of its own:
+    the record's cost is still its own top-level number, exactly, or bad_cost when the line
+    cannot say which number it was. Places beyond the ninth may be zeros."""
+    lines = {
+        "evt_exponent": '"cost_usd": 2e-09',
+        "evt_exponent_upper": '"cost_usd": 1.5E+3',
+        "evt_exponent_too_fine": '"cost_usd": 15e-10',
+        "evt_trailing_zeros": '"cost_usd": "0.500000000000"',
+        "evt_unknown_field_first": '"meta": {"cost_usd": 0.10000000000000001}, "cost_usd": 0.1',
+        "evt_unknown_field_after": '"cost_usd": 0.25, "meta": {"cost_usd": 7}',
+        "evt_unknown_field_same_double":
+            '"meta": {"cost_usd": 123456789012345678.0}, "cost_usd": 123456789012345678.5',
+        "evt_string_beside_unknown_number": '"cost_usd": "0.1", "meta": {"cost_usd": 0.10000000000000001}',
+        "evt_deeper_unknown_field": '"a": [{"b": {"cost_usd": 0.10}}], "cost_usd": 0.1000',
+        "evt_cost_key_twice": '"cost_usd": 0.1, "cost_usd": 0.2',
+    }
+    base = record("placeholder", "2026-10-30T08:00:00Z", recorded_at="2026-10-30T08:00:01Z")
+    del base["cost_usd"]
+    text = "".join(
+        json.dumps({**base, "event_id": event_id})[:-1] + ", " + cost + "}\n" for event_id, cost in lines.items()
+    )
+    text += "".join(json.dumps({**base, "event_id": f"evt_filler_{index}", "cost_usd": 0.5}) + "\n"
+                    for index in range(30))
+    (tmp_path / "json").mkdir()
+    (tmp_path / "json" / "part.jsonl").write_text(text, encoding="utf-8")
+    (tmp_path / "parquet").mkdir()
+    # A Parquet decimal(20, 12) column writes 0.5 as 0.500000000000.
+    pq.write_table(pa.table({**{name: [value] for name, value in base.items()},
+                             "event_id": ["evt_parquet_decimal"],
+                             "cost_usd": pa.array([Decimal("0.5")], pa.decimal128(20, 12))}),
+                   tmp_path / "parquet" / "part.parquet")
+    build(tmp_path, tmp_path / "monitor.duckdb")
+    staged = dict((event_id, (cost, reason)) for event_id, cost, reason in query(tmp_path / "monitor.duckdb", """
+        select event_id, cost_usd, quarantine_reason from main_staging.stg_ledger__records
+        where event_id not like 'evt_filler%'"""))
+    assert staged == {
+        "evt_exponent": (Decimal("0.000000002"), None),
+        "evt_exponent_upper": (Decimal("1500"), None),
+        "evt_exponent_too_fine": (None, "bad_cost"),
+        "evt_trailing_zeros": (Decimal("0.5"), None),
+        "evt_unknown_field_first": (Decimal("0.1"), None),
+        "evt_unknown_field_after": (Decimal("0.25"), None),
+        "evt_unknown_field_same_double": (Decimal("123456789012345678.5"), None),
+        "evt_deeper_unknown_field": (Decimal("0.1"), None),
+        "evt_cost_key_twice": (None, "bad_cost"),
+        "evt_string_beside_unknown_number": (Decimal("0.1"), None),
+        "evt_parquet_decimal": (Decimal("0.5"), None),
+    }
+
+
 def test_as_of_reproduces_the_ledger_as_it_stood(tmp_path):
     generate_ledger(tmp_path / "full", events=2000, days=20, seed=9, bad_rate=0.03, end=date(2026, 10, 31))
     cutoff = datetime(2026, 10, 22, 12, 0, tzinfo=timezone.utc)

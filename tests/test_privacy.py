@@ -7,6 +7,7 @@ import json
 from datetime import date
 
 import duckdb
+import pytest
 
 from conftest import build, ledger_record, query, run_cli, write_ledger
 from reporter import project
@@ -99,10 +100,11 @@ def test_an_object_or_array_where_text_belongs_is_quarantined_and_never_kept(tmp
         assert files_containing(folder, MARKER.encode()) == []
 
 
-def test_a_line_that_cannot_be_read_as_text_is_quarantined_without_being_quoted(tmp_path):
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n"], ids=["lf", "crlf"])
+def test_a_line_that_cannot_be_read_as_text_is_quarantined_without_being_quoted(tmp_path, line_end):
     """A line that is not UTF-8, or is longer than 64 MiB, would stop DuckDB's reader with an
     error quoting the whole line, content and all. It is a malformed record instead, at its own
-    line number, and the lines after it keep theirs."""
+    line number, and the lines after it keep theirs, whether lines end with LF or CR LF."""
     ledger = tmp_path / "ledger"
     ledger.mkdir()
     not_utf8 = ledger_record("evt_latin1", "2026-11-27T09:00:00Z", prompt=f"{MARKER} café")
@@ -115,9 +117,9 @@ def test_a_line_that_cannot_be_read_as_text_is_quarantined_without_being_quoted(
         json.dumps(too_long).encode(),
         json.dumps(ledger_record("evt_6", "2026-11-27T09:00:00Z")).encode(),
     ]
-    (ledger / "part-0000.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    (ledger / "part-0000.jsonl").write_bytes(line_end.join(lines) + line_end)
     with gzip.open(ledger / "part-0001.jsonl.gz", "wb") as compressed:
-        compressed.write(lines[1] + b"\n" + lines[0].replace(b"evt_1", b"evt_gz") + b"\n")
+        compressed.write(lines[1] + line_end + lines[0].replace(b"evt_1", b"evt_gz") + line_end)
     database = tmp_path / "monitor.duckdb"
     result = build(ledger, database, "--vars", "{quarantine_share_limit: 1}")
 

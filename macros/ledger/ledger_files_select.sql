@@ -84,6 +84,7 @@
         [{% for field in fields %}'$.{{ field }}'{% if not loop.last %}, {% endif %}{% endfor %}]
     {%- endset -%}
     {%- set labels_value = 'field_values[' ~ (fields.index('labels') + 1) ~ ']' -%}
+    {%- set cost_key_pattern = "'[{,]\\s*\"cost_usd\"\\s*:\\s*([^,}\\s]*)'" -%}
     (
     with
 
@@ -190,9 +191,10 @@
             record_text,
             is_json_object,
             case when is_json_object then json_extract_string(record_text, {{ field_paths }}) end as field_values,
-            case when is_json_object then regexp_extract(
-                record_text, '[{,]\s*"cost_usd"\s*:\s*(-?[0-9]+(\.[0-9]+)?)\s*[,}]', 1
-            ) end as cost_as_written
+            {#- What follows every "cost_usd" key of the line, nested ones included, up to the
+                next comma, brace or space: a number's digits as written. #}
+            case when is_json_object then regexp_extract_all(record_text, {{ cost_key_pattern }}, 1) end
+                as costs_as_written
         from (
             select
                 *,
@@ -216,7 +218,20 @@
                 {%- endif %}{% endfor %}
                     then json_type(record_text, {{ field_paths }})
             end as field_types,
-            {{ p402_monitor.is_plain_labels_json(labels_value) }} as labels_are_plain
+            {{ p402_monitor.is_plain_labels_json(labels_value) }} as labels_are_plain,
+            {#- An unknown field may hold a "cost_usd" of its own: then the objects inside the
+                record are cut out of its text (three levels deep) before the field's is looked
+                for, so that only the record's own keys are left. #}
+            case
+                when len(costs_as_written) > 1 then regexp_extract_all(
+                    {%- set inner_objects = "'[{][^{}]*[}]'" %}
+                    regexp_replace(regexp_replace(regexp_replace(
+                        ',' || substr(record_text, 2), {{ inner_objects }}, '', 'g'),
+                        {{ inner_objects }}, '', 'g'), {{ inner_objects }}, '', 'g'),
+                    {{ cost_key_pattern }}, 1
+                )
+                else costs_as_written
+            end as top_level_costs_as_written
         from extracted
 
     )
@@ -231,12 +246,20 @@
         {%- if field == 'labels' %}
         case when labels_are_plain then {{ value }} end as labels,
         {%- elif field == 'cost_usd' %}
-        {#- JSON numbers pass through a double: keep the number exactly as written when it is
-            the same number, so that costs stay exact to the ninth place. #}
+        {#- JSON numbers pass through a double: the field's number is kept exactly as written
+            (the digits after its key, when they are the number the parser read), so that costs
+            stay exact to the ninth place. A string is its text. A cost the line's text cannot
+            tell apart from another top-level key of the same name is not read (bad_cost). -#}
         case
             when {{ is_nested }} then null
-            when try_cast(cost_as_written as double) = try_cast({{ value }} as double) then cost_as_written
-            else {{ value }}
+            when len(top_level_costs_as_written) = 1 and regexp_full_match(
+                top_level_costs_as_written[1], '-?[0-9]+([.][0-9]+)?([eE][+-]?[0-9]+)?'
+            ) then
+                case
+                    when try_cast(top_level_costs_as_written[1] as double) = try_cast({{ value }} as double)
+                        then {{ p402_monitor.json_number_as_decimal_text('top_level_costs_as_written[1]') }}
+                end
+            when len(top_level_costs_as_written) <= 1 then {{ value }}
         end as cost_usd,
         {%- else %}
         case when {{ is_nested }} then null else {{ value }} end as {{ field }},
@@ -252,6 +275,27 @@
     from typed
     )
 {% endmacro %}
+
+
+{#- A JSON number's text as a plain decimal: one written with an exponent (2e-09, 1.5E3) is
+    written out when its value has at most nine places; one that needs more keeps its text,
+    which staging rejects (bad_cost) rather than round. The places are counted on the digits
+    (those after the point, minus the exponent, minus the mantissa's trailing zeros), since a
+    cast to decimal rounds whatever it cannot hold; the cast itself is exact. -#}
+{% macro json_number_as_decimal_text(number_text) -%}
+    {%- set digits = "replace(regexp_extract(" ~ number_text ~ ", '^-?([0-9.]+)[eE]', 1), '.', '')" -%}
+    {%- set places -%}
+        length(regexp_extract({{ number_text }}, '[.]([0-9]*)[eE]', 1))
+        - try_cast(regexp_extract({{ number_text }}, '[eE]([+-]?[0-9]+)$', 1) as integer)
+        - (length({{ digits }}) - length(rtrim({{ digits }}, '0')))
+    {%- endset -%}
+    case
+        when not contains(lower({{ number_text }}), 'e') then {{ number_text }}
+        when rtrim({{ digits }}, '0') = '' or {{ places }} <= 9
+            then coalesce(cast(try_cast({{ number_text }} as decimal(38, 9)) as varchar), {{ number_text }})
+        else {{ number_text }}
+    end
+{%- endmacro %}
 
 
 {#- True when a labels value (JSON text) is what the contract allows: an object whose values are
@@ -435,7 +479,10 @@
         header = false,
         auto_detect = false,
         strict_mode = false,
-        new_line = '\n',
+        {#- Lines end with a line feed, or a carriage return and a line feed (files written on
+            Windows): with '\n', DuckDB's reader would count the two as two line ends and
+            every line number after the first would be wrong. #}
+        new_line = '\r\n',
         max_line_size = 67108864,
         buffer_size = 134217728,
         hive_partitioning = false,

@@ -3,29 +3,25 @@
     that staging can name the failing check instead of the build failing on one bad record. The
     pattern is checked before the cast because a plain cast aborts the query on most engines.
     The cast is outside the case, so the column keeps its declared type (PostgreSQL drops the
-    precision and scale of a numeric that comes out of a case). The text must already be trimmed
-    (staging trims every field once).
+    precision and scale of a numeric that comes out of a case). Values are read as written: the
+    contract trims nothing, and `"evt_1 "` is another event than `"evt_1"`.
 #}
 
-{#- The text without leading and trailing spaces, or null when nothing else is left. -#}
-{% macro trimmed_or_null(expression) %}
-    {{ return(adapter.dispatch('trimmed_or_null', 'p402_monitor')(expression)) }}
+{#- The text as written, or null when it is empty or holds only spaces (a missing value). -#}
+{% macro blank_as_null(expression) %}
+    {{ return(adapter.dispatch('blank_as_null', 'p402_monitor')(expression)) }}
 {% endmacro %}
 
-{% macro default__trimmed_or_null(expression) -%}
-    nullif(trim({{ expression }}), '')
+{% macro default__blank_as_null(expression) -%}
+    case when trim({{ expression }}) <> '' then {{ expression }} end
 {%- endmacro %}
 
-{#- DuckDB: trim copies every value, and nullif computes it twice; ledger values seldom have
-    spaces around them, so only those that do are trimmed. -#}
-{% macro duckdb__trimmed_or_null(expression) -%}
-    nullif(
-        case
-            when prefix({{ expression }}, ' ') or suffix({{ expression }}, ' ') then trim({{ expression }})
-            else {{ expression }}
-        end,
-        ''
-    )
+{#- DuckDB: trim copies every value; only a value that starts with a space can be blank. -#}
+{% macro duckdb__blank_as_null(expression) -%}
+    case
+        when {{ expression }} = '' or (prefix({{ expression }}, ' ') and trim({{ expression }}) = '') then null
+        else {{ expression }}
+    end
 {%- endmacro %}
 
 
@@ -50,11 +46,13 @@
 {%- endmacro %}
 
 
-{#- A decimal with at most nine places, optionally negative: exact, never through a float. -#}
+{#- A decimal with at most nine places, optionally negative: exact, never through a float.
+    Places beyond the ninth may be written only as zeros (a Parquet decimal(20, 12) writes
+    0.5 as 0.500000000000): the value still has nine places, and the cast drops nothing else. -#}
 {% macro parse_money(expression) -%}
     cast(
         case
-            when {{ p402_monitor.regexp_matches(expression, '-?[0-9]{1,29}([.][0-9]{0,9})?') }}
+            when {{ p402_monitor.regexp_matches(expression, '-?[0-9]{1,29}([.][0-9]{0,9}0*)?') }}
                 then {{ expression }}
         end
         as {{ p402_monitor.type_money() }}
@@ -67,8 +65,22 @@
     {{ return(adapter.dispatch('parse_timestamp_utc', 'p402_monitor')(expression)) }}
 {% endmacro %}
 
+{#- Hours 00 to 23, minutes 00 to 59, seconds 00 to 60 (a leap second), offsets up to 23:59:
+    an engine's cast would otherwise roll 24:00 or an offset of +05:99 over into another time.
+    The date's ranges (month 13, 30 February) are left to each engine's cast, which rejects them. -#}
 {% macro rfc3339_pattern() -%}
-    [0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})
+    [0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)([.][0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])
+{%- endmacro %}
+
+{#- A leap second (23:59:60) is valid RFC 3339 that no engine's timestamp holds: it is read as
+    second 59 of the same minute, so that it keeps its day. Second 60 in the text becomes 59;
+    the pattern (above) still judges the rest. -#}
+{% macro leap_second_as_59(expression) -%}
+    case
+        when substr({{ expression }}, 18, 2) = '60'
+            then {{ dbt.concat(['substr(' ~ expression ~ ', 1, 17)', "'59'", 'substr(' ~ expression ~ ', 20)']) }}
+        else {{ expression }}
+    end
 {%- endmacro %}
 
 {#- Year 0000 is 1 BC, which no engine's client (nor Python) reads back: it is not a valid time. -#}

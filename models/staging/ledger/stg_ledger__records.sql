@@ -88,7 +88,7 @@ source as (
 
 ),
 
-trimmed as (
+read_values as (
 
     select
         source_file,
@@ -105,8 +105,10 @@ trimmed as (
             false
         {%- endif %} as has_structured_value,
         {%- for field in p402_monitor.ledger_metadata_fields() if field not in unstaged_fields %}
+            {%- set text = p402_monitor.blank_as_null(dbt.cast(field, dbt.type_string())) %}
             {{ field ~ '_integer' if field in typed_integer_fields
-                else p402_monitor.trimmed_or_null(dbt.cast(field, dbt.type_string())) }} as {{ field }}
+                else p402_monitor.leap_second_as_59(text) if field in ('recorded_at', 'occurred_at')
+                else text }} as {{ field }}
             {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from source
@@ -123,7 +125,7 @@ parsed as (
         {{ p402_monitor.parse_timestamp_utc('recorded_at') }} as recorded_at_utc,
         {{ p402_monitor.parse_timestamp_utc('occurred_at') }} as occurred_at_utc,
         {{ p402_monitor.parse_money('cost_usd') }} as cost_amount_usd
-    from trimmed
+    from read_values
 
 ),
 

@@ -3,10 +3,11 @@
 A bundle is a folder (or a zip) holding report.pdf, csv/*.csv and manifest.json. The manifest
 records every parameter, the ledger's high-water mark, record counts, the software version, and
 the SHA-256, size and column totals of every other file. `verify` checks every file against the
-manifest and the manifest's counts and totals against the CSVs, which catches any change made to
-part of a bundle. A bundle cannot vouch for itself against someone who rewrites every file and
-the manifest too: for that, the bundle's fingerprint (the SHA-256 of its manifest, printed when
-it is written) is kept apart from it, and `verify --fingerprint` compares the two.
+manifest and the manifest's counts and totals against the CSVs, which catches a change made to
+any file. A bundle cannot vouch for its manifest's other fields (the parameters), nor for itself
+against someone who rewrites every file and the manifest too: for that, the bundle's fingerprint
+(the SHA-256 of its manifest, printed when it is written) is kept apart from it, and
+`verify --fingerprint` compares the two.
 """
 
 from __future__ import annotations
@@ -50,7 +51,13 @@ VIEWS = (
 DRIFT_DIMENSIONS = ("department", "workflow", "model_used", "vendor", "customer")
 MOVERS = 5
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)   # fixed, so that the same files make the same archive
-REQUIRED_FILES = ("report.pdf", "csv/reconciliation.csv")
+# Every bundle holds these (the insights a filter cannot narrow are left out, so they are not):
+# removing one together with its manifest entry must not pass for an intact bundle.
+REQUIRED_FILES = (
+    "report.pdf", "csv/reconciliation.csv", "csv/model_substitutions.csv", "csv/by_privacy_mode.csv",
+    *(f"csv/by_{key}.csv" for key, _, _ in VIEWS),
+    *(f"csv/drift_{dimension}.csv" for dimension in DRIFT_DIMENSIONS),
+)
 
 
 class BundleError(Exception):

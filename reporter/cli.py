@@ -534,8 +534,9 @@ def verify(path, fingerprint):
     manifest's counts and totals against the CSVs.
 
     Exits 0 only if everything matches; otherwise names each file that does not. Without
-    --fingerprint this catches any change to part of a bundle; with it, also a bundle rewritten
-    whole, manifest included.
+    --fingerprint this catches a change to any file, or to the manifest's counts and totals;
+    with it, also a change to the manifest's other fields (tenant, period, filters) and a
+    bundle rewritten whole, manifest included.
 
     Example:
 

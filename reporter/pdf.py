@@ -2,8 +2,9 @@
 
 This module decides what each page shows and formats every figure; the templates lay it out.
 Tables show the largest N members, one "All others (k)" row for the rest and a "Total" row.
-Amounts are shown to the cent and each money column is rounded as a whole (largest remainder),
-so the rows printed add up to the total printed; the CSV files carry the exact figures.
+Every amount is its exact figure rounded to the cent, the same wherever it appears, so a column
+of rounded rows may differ from its rounded total by a few cents; the CSV files carry the exact
+figures, which add up exactly.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import base64
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -22,8 +23,6 @@ from .output import money
 from .report_data import DriftSection, ReportData, Table, ViewSection
 
 TEMPLATES = Path(__file__).parent / "templates"
-CENT = Decimal("0.01")
-TENTH_OF_A_PERCENT = Decimal("0.001")
 VIEW_MEASURES = ("events", "input_tokens", "output_tokens", "cost_usd", "cost_share")
 DRIFT_MEASURES = ("baseline_cost_usd", "current_cost_usd", "cost_delta_usd", "cost_delta_pct",
                   "volume_effect_usd", "mix_effect_usd", "rate_effect_usd")
@@ -135,33 +134,14 @@ def _data_uri(svg: str) -> str:
 
 # --- figures ----------------------------------------------------------------------------------
 
-def foot(values: list[Decimal], quantum: Decimal) -> tuple[list[Decimal], Decimal]:
-    """`values` rounded to `quantum` so that they add up to their rounded total.
-
-    Each value is rounded down, then the units still missing from the total go to the values
-    that lost the most; every shown value is within one quantum of the exact one.
-    """
-    with localcontext() as context:
-        context.prec = 60
-        exact_total = sum(values, Decimal(0))
-        total = exact_total.quantize(quantum, ROUND_HALF_EVEN)
-        units = [value / quantum for value in values]
-        floors = [unit.to_integral_value(ROUND_FLOOR) for unit in units]
-        missing = int(total / quantum - sum(floors, Decimal(0)))
-        by_remainder = sorted(range(len(units)), key=lambda i: (floors[i] - units[i], i))
-        raised = set(by_remainder[:missing])
-        shown = [(floors[i] + (1 if i in raised else 0)) * quantum for i in range(len(units))]
-    return shown, total
-
-
-def shares(costs: list[Decimal]) -> tuple[list[Decimal], Decimal] | None:
-    """Each cost's share of their sum to a tenth of a percent, adding up to 100.0 %."""
+def shares(costs: list[Decimal]) -> list[Decimal] | None:
+    """Each cost's share of their sum (printed to a tenth of a percent, each on its own)."""
     total = sum(costs, Decimal(0))
     if total <= 0:
         return None
     with localcontext() as context:
         context.prec = 60
-        return foot([cost / total for cost in costs], TENTH_OF_A_PERCENT)
+        return [cost / total for cost in costs]
 
 
 def percent(fraction: Decimal | None) -> str:
@@ -274,8 +254,7 @@ def _cell(kind: str, value) -> Cell:
 def top_table(table: Table, top_n: int, preferred: tuple[str, ...] = VIEW_MEASURES) -> ShownTable:
     """The largest `top_n` rows, an "All others (k)" row for the rest and a "Total" row.
 
-    Counts add up exactly; money columns and the share column are rounded as a whole, so what
-    is printed adds up too.
+    Counts add up exactly; each amount and share is rounded on its own (module docstring).
     """
     columns = _shown_columns(table, preferred)
     kinds = {column: _kind(table, column) for column in columns}
@@ -317,17 +296,16 @@ def _group_figures(table: Table, column: str, kind: str, groups) -> tuple[list[C
         return [], Cell("")
     index = table.columns.index(column)
     if kind == "money":
-        parts, total = foot([sum((_decimal(row[index]) for row in group), Decimal(0)) for group in groups], CENT)
-        return [Cell(money(part), numeric=True) for part in parts], Cell(money(total), numeric=True)
+        parts = [sum((_decimal(row[index]) for row in group), Decimal(0)) for group in groups]
+        return [Cell(money(part), numeric=True) for part in parts], Cell(money(sum(parts, Decimal(0))), numeric=True)
     if kind == "count":
         parts = [sum(int(row[index] or 0) for row in group) for group in groups]
         return [Cell(count(part), numeric=True) for part in parts], Cell(count(sum(parts)), numeric=True)
     if column == "cost_share" and "cost_usd" in table.columns:
         cost = table.columns.index("cost_usd")
-        rounded = shares([sum((_decimal(row[cost]) for row in group), Decimal(0)) for group in groups])
-        if rounded is not None:
-            parts, total = rounded
-            return [Cell(percent(part), numeric=True) for part in parts], Cell(percent(total), numeric=True)
+        parts = shares([sum((_decimal(row[cost]) for row in group), Decimal(0)) for group in groups])
+        if parts is not None:
+            return [Cell(percent(part), numeric=True) for part in parts], Cell(percent(Decimal(1)), numeric=True)
     # Rates and other ratios do not add up: members show theirs, the closing rows none.
     cells = [_cell(kind, group[0][index]) if len(group) == 1 else Cell("", numeric=True) for group in groups]
     return cells, Cell("", numeric=True)
@@ -365,14 +343,14 @@ def drift_table(section: DriftSection, top_n: int) -> ShownTable:
 
 
 def decomposition(section: DriftSection) -> list[tuple[str, str, bool]]:
-    """Baseline, the three effects and current, printed so that they add up."""
+    """Baseline, the three effects and current: the effects add up exactly to the change, and
+    each is printed rounded on its own."""
     totals = section.totals
-    steps = [("Baseline cost", "baseline_cost_usd"), ("Volume effect", "volume_effect_usd"),
-             ("Mix effect", "mix_effect_usd"), ("Rate effect", "rate_effect_usd")]
-    parts, current = foot([_decimal(totals.get(key)) for _, key in steps], CENT)
-    lines = [(steps[0][0], money(parts[0]), True)]
-    lines += [(name, signed_money(part), False) for (name, _), part in zip(steps[1:], parts[1:])]
-    lines.append(("Current cost", money(current), True))
+    lines = [("Baseline cost", money(_decimal(totals.get("baseline_cost_usd"))), True)]
+    lines += [(name, signed_money(_decimal(totals.get(key))), False)
+              for name, key in (("Volume effect", "volume_effect_usd"), ("Mix effect", "mix_effect_usd"),
+                                ("Rate effect", "rate_effect_usd"))]
+    lines.append(("Current cost", money(_decimal(totals.get("current_cost_usd"))), True))
     return lines
 
 
@@ -429,7 +407,6 @@ def reconciliation_context(data: ReportData) -> dict:
     rec = data.reconciliation
     classes = rec.latest_records + rec.superseded_records + rec.replay_records + rec.quarantined_records
     reasons = sorted(rec.quarantined_by_reason, key=lambda reason: (-reason[1], reason[0]))
-    costs, cost_total = foot([_decimal(cost) for _, _, cost in reasons], CENT)
     # Filters narrow the report, not the ledger's accounting: say how much of it the report holds.
     latest_meaning = ("the version of each event the report counts" if not data.filters else
                       f"the version of each event; the report's filters select {count(data.total_events)} of them")
@@ -445,9 +422,9 @@ def reconciliation_context(data: ReportData) -> dict:
         "classes_total": count(classes),
         "balances": classes == rec.records_read,
         "difference": count(abs(rec.records_read - classes)),
-        "reasons": [(reason, count(records), money(cost)) for (reason, records, _), cost in zip(reasons, costs)],
+        "reasons": [(reason, count(records), money(_decimal(cost))) for reason, records, cost in reasons],
         "reasons_records": count(sum(records for _, records, _ in reasons)),
-        "reasons_cost": money(cost_total),
+        "reasons_cost": money(sum((_decimal(cost) for _, _, cost in reasons), Decimal(0))),
         "latest_cost": money(_decimal(rec.latest_cost_usd)),
         "unattributed_cost": money(_decimal(rec.unattributed_cost_usd)),
         "unattributed_share": percent(_ratio(rec.unattributed_cost_usd, rec.latest_cost_usd)),

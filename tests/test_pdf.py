@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from reporter.output import money
-from reporter.pdf import PRIVACY_STATEMENT, RenderTimings, foot, render_pdf
+from reporter.pdf import PRIVACY_STATEMENT, RenderTimings, decomposition, drift_table, render_pdf, top_table
 from reporter.report_data import DriftSection, InsightSection, Reconciliation, ReportData, Table, ViewSection
 
 TOP_N = 10
@@ -177,11 +177,33 @@ def test_every_view_table_adds_up_to_the_view_total(rendered, report):
         assert (f"All others ({others})" in section.split("Total")[0]) == (others > 0), view.key
 
 
-def test_printed_cents_foot_to_the_printed_total():
-    values = [Decimal("0.005")] * 3 + [Decimal("1.3333333")]
-    shown, total = foot(values, Decimal("0.01"))
-    assert sum(shown) == total == Decimal("1.35")
-    assert all(abs(s - v) < Decimal("0.01") for s, v in zip(shown, values))
+def test_every_amount_is_its_exact_figure_rounded_wherever_it_appears():
+    """A column is not rounded as a whole: a member's amount prints the same in its view, its
+    drift table and the decomposition, each the exact figure rounded to the cent."""
+    costs = [Decimal("74.495909005"), Decimal("489.825142380"), Decimal("0.005"), Decimal("0.005"),
+             Decimal("1.754057185")]
+    names = ["code-review-bot", "anthropic", "tiny-1", "tiny-2", "cus_00004"]
+    view = Table(columns=["member", "events", "cost_usd", "cost_share"],
+                 rows=[[name, 1, cost, None] for name, cost in zip(names, costs)], dimensions=("member",))
+    shown = top_table(view, 3)
+    printed = [row[2].text for row in shown.rows] + [shown.others[2].text, shown.total[2].text]
+    assert printed == ["$74.50", "$489.83", "$0.00", "$1.76", "$566.09"]
+    assert [row[3].text for row in shown.rows] + [shown.total[3].text] == ["13.2%", "86.5%", "0.0%", "100.0%"]
+
+    baseline = [Decimal("48.915"), Decimal("9.534700000"), Decimal("0"), Decimal("0"), Decimal("1")]
+    rows = [[name, b, c, c - b, None, None, None, None, False, c - b, Decimal(0), Decimal(0)]
+            for name, b, c in zip(names, baseline, costs)]
+    section = DriftSection(dimension="member", psi=0.0, table=Table(
+        columns=["member", "baseline_cost_usd", "current_cost_usd", "cost_delta_usd", "cost_delta_pct",
+                 "share_delta_pp", "baseline_accept_rate", "current_accept_rate", "outcome_shift_significant",
+                 "volume_effect_usd", "mix_effect_usd", "rate_effect_usd"], rows=rows, dimensions=("member",)),
+        totals={"baseline_cost_usd": sum(baseline), "current_cost_usd": sum(costs),
+                "volume_effect_usd": sum(costs) - sum(baseline), "mix_effect_usd": Decimal(0),
+                "rate_effect_usd": Decimal(0)})
+    drift = drift_table(section, 3)
+    assert [(row[1].text, row[2].text) for row in drift.rows] == [
+        ("$48.92", "$74.50"), ("$9.53", "$489.83"), ("$0.00", "$0.00")]
+    assert decomposition(section)[-1] == ("Current cost", "$566.09", True)
 
 
 def test_hostile_names_render_literally(rendered):

@@ -112,11 +112,22 @@ def flip_a_byte(name):
     return change
 
 
+def remove_with_its_manifest_entry(name):
+    def change(files):
+        files.pop(name)
+        manifest = json.loads(files["manifest.json"])
+        del manifest["files"][name]
+        files["manifest.json"] = json.dumps(manifest).encode("utf-8")
+    return change
+
+
 @pytest.mark.parametrize("change, named", [
     (flip_a_byte("csv/by_department.csv"), "csv/by_department.csv"),
     (flip_a_byte("report.pdf"), "report.pdf"),
     (lambda files: files.pop("csv/by_vendor.csv"), "csv/by_vendor.csv: missing"),
     (lambda files: files.update({"csv/extra.csv": b"a,b\n"}), "csv/extra.csv: not listed"),
+    (remove_with_its_manifest_entry("csv/by_outcome.csv"), "csv/by_outcome.csv: missing from the manifest"),
+    (remove_with_its_manifest_entry("csv/drift_vendor.csv"), "csv/drift_vendor.csv: missing from the manifest"),
 ])
 def test_verify_names_each_kind_of_tampering(report_bundle, tmp_path, change, named):
     _, _, out = report_bundle

@@ -333,7 +333,7 @@ def write_bundle(data: ReportData, out: Path, render_pdf) -> BundleResult:
         files["report.pdf"] = pdf_path.read_bytes()
         manifest = manifest_for(data, files, csv_texts)
         files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
-        if out.suffix == ".zip":
+        if out.suffix.lower() == ".zip":
             archive = staging / "bundle.zip"
             with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
                 for name, content in sorted(files.items()):
@@ -355,14 +355,14 @@ def check_replaceable(out: Path) -> None:
     """Writing a bundle may replace an earlier bundle at `out`, never anything else."""
     if not out.exists() and not out.is_symlink():
         return
-    if out.suffix == ".zip" and out.is_file():
+    if out.suffix.lower() == ".zip" and out.is_file():
         try:
             with zipfile.ZipFile(out) as existing:
                 if "manifest.json" in existing.namelist():
                     return
         except zipfile.BadZipFile:
             pass
-    elif out.suffix != ".zip" and out.is_dir():
+    elif out.suffix.lower() != ".zip" and out.is_dir():
         # Hidden files (a file manager's .DS_Store) do not make a bundle folder something else.
         held = {str(path.relative_to(out)) for path in out.rglob("*") if path.is_file() and not path.name.startswith(".")}
         if "manifest.json" in held and all(name in ("manifest.json", "report.pdf")
@@ -386,13 +386,18 @@ def replace_folder(new: Path, out: Path) -> None:
 def read_bundle(path: Path) -> dict[str, bytes]:
     path = Path(path)
     if path.is_dir():
-        return {str(file.relative_to(path)): file.read_bytes()
-                for file in sorted(path.rglob("*")) if file.is_file()}
+        try:
+            return {str(file.relative_to(path)): file.read_bytes()
+                    for file in sorted(path.rglob("*")) if file.is_file()}
+        except OSError as error:
+            raise BundleError(f"cannot read the bundle folder {path}: {error}") from None
     if path.is_file():
         try:
             bundle = zipfile.ZipFile(path)
         except zipfile.BadZipFile:
             raise BundleError(f"{path} is neither a bundle folder nor a zip file") from None
+        except OSError as error:
+            raise BundleError(f"cannot read {path}: {error}") from None
         with bundle:
             names = [name for name in bundle.namelist() if not name.endswith("/")]
             repeated = sorted({name for name in names if names.count(name) > 1})
@@ -423,7 +428,9 @@ def verify_files(files: dict[str, bytes], found: str, fingerprint: str | None) -
     try:
         manifest = json.loads(files["manifest.json"])
         listed = manifest["files"]
-        if not isinstance(listed, dict) or not all(isinstance(entry, dict) for entry in listed.values()) \
+        if not isinstance(listed, dict) \
+                or not all(isinstance(entry, dict) and isinstance(entry.get("totals", {}), dict)
+                           for entry in listed.values()) \
                 or not isinstance(manifest.get("totals", {}), dict) or not isinstance(manifest.get("records", {}), dict):
             raise TypeError
     except (ValueError, KeyError, TypeError):

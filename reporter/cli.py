@@ -16,7 +16,8 @@ import yaml
 
 from . import __version__, breakdown as breakdown_lib, bundle as bundle_lib, dbt_invoke, drift as drift_lib
 from . import insights as insights_lib, ledger_health, nightly as nightly_lib, output, project
-from .generate import generate_ledger
+from .contract import EARLIEST_DAY, LATEST_DAY
+from .generate import MAX_TENANTS, generate_ledger
 from .semantic import SemanticLayer, SemanticLayerMissing
 from .warehouse import WarehouseUnavailable, open_warehouse
 
@@ -110,7 +111,7 @@ def cli():
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder to write (must be new or empty).")
 @click.option("--format", "file_format", type=click.Choice(["jsonl", "jsonl.gz", "parquet"]),
               default="jsonl", show_default=True)
-@click.option("--tenants", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--tenants", type=click.IntRange(min=1, max=MAX_TENANTS), default=1, show_default=True)
 @click.option("--bad-rate", type=click.FloatRange(0, 0.5), default=0.01, show_default=True,
               help="Share of records written bad, to exercise quarantine.")
 @click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -122,18 +123,26 @@ def generate(events, days, seed, out, file_format, tenants, bad_rate, end):
 
         p402-monitor generate --events 1000000 --days 90 --seed 7 --out ledger/
     """
-    try:
-        summary = generate_ledger(Path(out), events=events, days=days, seed=seed, fmt=file_format, tenants=tenants,
-                                  bad_rate=bad_rate, end=end.date() if end else None)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
-    except OSError as error:
-        raise click.ClickException(f"cannot write the ledger to {out}: {error}") from None
+    summary = _generate(Path(out), events=events, days=days, seed=seed, fmt=file_format, tenants=tenants,
+                        bad_rate=bad_rate, end=end.date() if end else None)
     click.echo(
         f"Wrote {summary.records_written:,} records ({summary.events:,} events, "
         f"{sum(summary.bad_records_by_reason.values()):,} bad) in {len(summary.files)} files "
         f"to {out}, {summary.first_day} to {summary.last_day}."
     )
+
+
+def _generate(out: Path, **options):
+    """generate_ledger, its errors as messages (it leaves the folder as it was when it fails)."""
+    try:
+        return generate_ledger(out, **options)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write the ledger to {out}: {error}") from None
+    except MemoryError:
+        raise click.ClickException(f"not enough memory to generate {options['events']:,} events at once "
+                                   "(10 million take about 3.5 GB): generate fewer") from None
 
 
 @cli.command()
@@ -192,7 +201,7 @@ def demo(demo_dir, events, days, seed):
         marker.write_text("Made by `p402-monitor demo`, which may replace what it wrote here.\n", encoding="utf-8")
     except OSError as error:
         raise click.ClickException(f"cannot use {demo_dir} for the demo: {error}") from None
-    summary = generate_ledger(ledger_dir, events=events, days=days, seed=seed, tenants=2)
+    summary = _generate(ledger_dir, events=events, days=days, seed=seed, tenants=2)
     click.echo(f"Sample ledger: {summary.records_written:,} records in {ledger_dir}")
     _run_build(dbt_invoke.BuildSettings(ledger=str(ledger_dir), duckdb=str(database)))
     click.echo("")
@@ -212,7 +221,7 @@ def demo(demo_dir, events, days, seed):
                f"--by department,model_used --period {month_start:%Y-%m}")
     for bundle in bundles:
         click.echo(f"Report:    {bundle.path}  (report.pdf, csv/, manifest.json; check it with "
-                   f"p402-monitor verify --fingerprint {bundle.fingerprint})")
+                   f"p402-monitor verify {bundle.path} --fingerprint {bundle.fingerprint})")
 
 
 DEMO_MARKER = ".p402-monitor-demo"
@@ -498,6 +507,9 @@ def nightly(out_dir, ledger, duckdb_path, profiles_dir, target, today):
     from .pdf import render_pdf
 
     today = today.date() if today else datetime.now(timezone.utc).date()
+    if not EARLIEST_DAY < today <= LATEST_DAY + timedelta(days=1):
+        raise click.BadParameter(f"{today}: its reports would fall outside the days Monitor reports on "
+                                 f"({EARLIEST_DAY} to {LATEST_DAY})", param_hint="'--date'")
     click.echo(f"nightly {today}: building")
     _run_build(dbt_invoke.BuildSettings(ledger=ledger, duckdb=duckdb_path, profiles_dir=profiles_dir,
                                         target=target, quiet=True))

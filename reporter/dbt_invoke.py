@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import project, warehouse
+from .contract import EARLIEST_DAY, LATEST_DAY
 
 
 class BuildFailed(Exception):
@@ -46,8 +47,13 @@ def parse_as_of(text: str) -> datetime:
         raise ValueError(
             f"'{text}' is not a timestamp; use RFC 3339, e.g. 2026-11-20T00:00:00Z"
         ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    try:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:
+        moment = None
+    if moment is None or not EARLIEST_DAY <= moment.date() <= LATEST_DAY:
+        raise ValueError(f"'{text}' is outside the days Monitor reports on ({EARLIEST_DAY} to {LATEST_DAY})")
     return moment
 
 
@@ -55,6 +61,7 @@ def dbt_environment(settings: BuildSettings) -> None:
     """Environment the dbt project reads: where the ledger and the DuckDB file are."""
     os.environ["DO_NOT_TRACK"] = "1"
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    check_profile_variables()
     database = project.duckdb_path(settings.duckdb)
     if database.is_dir():
         raise BuildFailed(f"the database path {database} is a folder; give a file, e.g. {database / 'monitor.duckdb'}")
@@ -67,6 +74,26 @@ def dbt_environment(settings: BuildSettings) -> None:
     elif settings.target is None and project.profiles_dir(settings.profiles_dir) == project.BUNDLED_PROFILES_DIR:
         # On the embedded DuckDB the ledger is files: without them there is nothing to build.
         raise project.LedgerNotFound("no ledger given: use --ledger PATH or set P402_LEDGER_PATH")
+
+
+def check_profile_variables() -> None:
+    """The P402_* variables the bundled and example profiles read, checked before dbt reads
+    them: dbt would turn `P402_THREADS=abc` into 0 threads, and DuckDB's own error for a bad
+    memory limit names no variable."""
+    for name in ("P402_THREADS", "P402_DUCKDB_THREADS"):
+        value = os.environ.get(name)
+        if value is not None and not (value.strip().isdigit() and int(value) >= 1):
+            raise BuildFailed(f"{name}={value!r} is not a whole number of threads of at least 1")
+    memory_limit = os.environ.get("P402_DUCKDB_MEMORY_LIMIT")
+    if memory_limit is not None:
+        import duckdb
+
+        with duckdb.connect() as connection:
+            try:
+                connection.execute(f"set memory_limit = '{memory_limit.replace(chr(39), chr(39) * 2)}'")
+            except duckdb.Error as error:
+                raise BuildFailed(f"P402_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a memory size DuckDB "
+                                  f"accepts, such as 3GB: {condense(str(error))}") from None
 
 
 def dbt_arguments(command: str, settings: BuildSettings) -> list[str]:
@@ -148,7 +175,10 @@ def build(settings: BuildSettings):
     marker = unverified_build_marker(location)
     if marker.exists():
         settings = replace(settings, extra_vars={**settings.extra_vars, "test_every_row": True})
-    marker.touch()
+    try:
+        marker.touch()
+    except OSError as error:
+        raise BuildFailed(f"cannot write the build's marker {marker}: {error}") from None
     result = invoke("build", settings)
     marker.unlink()
     return result

@@ -313,6 +313,15 @@ def _zipf(n, a):
     return w / w.sum()
 
 
+# Tenants are numbered in 16-bit integers.
+MAX_TENANTS = 32_767
+
+
+def default_end() -> dt.date:
+    """The last day of a ledger generated without `end`: yesterday, UTC."""
+    return dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+
+
 def _check_args(out_dir, events, days, seed, fmt, tenants, bad_rate, end):
     for name, v in (("events", events), ("days", days), ("tenants", tenants)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -323,10 +332,13 @@ def _check_args(out_dir, events, days, seed, fmt, tenants, bad_rate, end):
         raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if isinstance(bad_rate, bool) or not isinstance(bad_rate, (int, float)) or not 0 <= bad_rate <= 0.5:
         raise ValueError(f"bad_rate must be a number in [0, 0.5], got {bad_rate!r}")
+    if tenants > MAX_TENANTS:
+        raise ValueError(f"tenants must be at most {MAX_TENANTS:,}, got {tenants:,}")
     if end is not None and (not isinstance(end, dt.date) or isinstance(end, dt.datetime)):
         raise ValueError(f"end must be a datetime.date, got {end!r}")
-    if end is not None and not (EARLIEST_DAY + dt.timedelta(days=days) <= end <= LATEST_DAY):
-        raise ValueError(f"end {end} with {days} day(s) of history must stay within {EARLIEST_DAY} to {LATEST_DAY}")
+    last_day = end if end is not None else default_end()
+    if not (days <= (LATEST_DAY - EARLIEST_DAY).days and EARLIEST_DAY + dt.timedelta(days=days) <= last_day <= LATEST_DAY):
+        raise ValueError(f"{days:,} day(s) of history ending {last_day} must stay within {EARLIEST_DAY} to {LATEST_DAY}")
     out = Path(out_dir)
     if out.exists():
         if not out.is_dir():
@@ -511,7 +523,7 @@ def _write_ledger(out_dir, *, events, days, seed, fmt, tenants, bad_rate, end, c
     if content_marker is not None and not isinstance(content_marker, str):
         raise ValueError("content_marker must be a string")
     if end is None:
-        end = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+        end = default_end()
     first_day = end - dt.timedelta(days=days - 1)
     N = int(events)
     rng = np.random.Generator(np.random.PCG64(seed))

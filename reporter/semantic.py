@@ -55,9 +55,15 @@ class SemanticLayer:
             raise SemanticLayerMissing(
                 f"no semantic manifest at {manifest_path}: run `p402-monitor build` first"
             )
-        manifest = parse_manifest_from_dbt_generated_manifest(
-            _manifest_json_without_database(manifest_path.read_text(encoding="utf-8"))
-        )
+        try:
+            manifest = parse_manifest_from_dbt_generated_manifest(
+                _manifest_json_without_database(manifest_path.read_text(encoding="utf-8"))
+            )
+        except (ValueError, KeyError, TypeError) as error:  # JSON or pydantic errors are ValueErrors
+            raise SemanticLayerMissing(
+                f"the semantic manifest at {manifest_path} cannot be read ({type(error).__name__}): "
+                "run `p402-monitor build` again"
+            ) from None
         self._manifest = manifest
         self._engine = MetricFlowEngine(
             semantic_manifest_lookup=SemanticManifestLookup(manifest),

@@ -73,14 +73,20 @@ def open_warehouse(duckdb_path: str | None = None, profiles_dir: str | None = No
 
 
 def _require_built(warehouse: Warehouse, where: str) -> Warehouse:
-    """The warehouse, once it is known to hold the marts a build writes."""
+    """The warehouse, once it is known to hold every mart a build writes: a first build that was
+    stopped midway leaves some of them out, and the commands would fail on the first one missing."""
+    marts = sorted(path.stem for path in (project.PROJECT_DIR / "models" / "marts").rglob("*.sql"))
     _, rows = warehouse.query(
-        "select count(distinct table_name) from information_schema.tables "
-        "where table_name in ('fct_ai_events', 'rpt_ledger_reconciliation')")
-    if rows[0][0] < 2:
+        "select distinct table_name from information_schema.tables "
+        f"where table_name in ({', '.join('?' for _ in marts)})", marts)
+    missing = sorted(set(marts) - {name for name, in rows})
+    if missing:
         warehouse.close()
-        raise WarehouseUnavailable(f"{where} holds no complete build of Monitor's models: "
-                                   "run `p402-monitor build` first")
+        if len(missing) == len(marts):
+            raise WarehouseUnavailable(f"{where} holds no build of Monitor's models: run `p402-monitor build` first")
+        raise WarehouseUnavailable(
+            f"{where} holds an unfinished build of Monitor's models ({len(missing)} of {len(marts)} marts missing, "
+            f"such as {missing[0]}): run `p402-monitor build` again")
     return warehouse
 
 

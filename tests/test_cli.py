@@ -184,6 +184,19 @@ def test_a_database_that_was_never_built_says_to_build_it(tmp_path):
         assert_one_line_error(run_cli(*command, "--duckdb", tmp_path), "is a folder")
 
 
+def test_a_database_whose_first_build_stopped_midway_says_to_build_again(small_ledger, tmp_path):
+    import duckdb
+
+    _, _, database = small_ledger
+    partial = tmp_path / "partial.duckdb"
+    partial.write_bytes(database.read_bytes())
+    with duckdb.connect(str(partial)) as connection:
+        connection.execute("drop table main.rpt_insight_retry_cost_daily")
+    for command in (["insights"], ["report", "--period", "2026-10", "--out", tmp_path / "r"]):
+        assert_one_line_error(run_cli(*command, "--duckdb", partial),
+                              "an unfinished build", "rpt_insight_retry_cost_daily", "run `p402-monitor build` again")
+
+
 def test_build_checks_its_paths_before_starting(tmp_path, monkeypatch):
     ledger = tmp_path / "ledger"
     generate_ledger(ledger, events=20, days=1, seed=1, bad_rate=0, end=date(2026, 11, 1))
@@ -200,6 +213,43 @@ def test_generate_refuses_days_it_cannot_write_and_leaves_nothing_behind(tmp_pat
         result = run_cli("generate", "--events", "5", "--days", "5", "--end", end, "--out", tmp_path / "g")
         assert_one_line_error(result, "2000-01-01 to 2040-12-31")
         assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.parametrize("arguments, fragment", [
+    (["generate", "--events", "10", "--days", "1000000"], "must stay within 2000-01-01 to 2040-12-31"),
+    (["generate", "--events", "10", "--tenants", "40000"], "--tenants"),
+    (["demo", "--seed", "-5"], "seed must be an integer >= 0"),
+    (["demo", "--days", "20000"], "must stay within 2000-01-01 to 2040-12-31"),
+])
+def test_generate_and_demo_refuse_numbers_they_cannot_use(tmp_path, arguments, fragment):
+    out = ["--out", tmp_path / "g"] if arguments[0] == "generate" else ["--dir", tmp_path / "g"]
+    assert_one_line_error(run_cli(*arguments, *out), fragment)
+    assert not (tmp_path / "g" / "ledger").exists()
+
+
+@pytest.mark.parametrize("arguments", [
+    ["build", "--as-of", "0001-01-01T00:00:00+01:00"],
+    ["build", "--as-of", "9999-12-31T23:00:00-05:00"],
+    ["nightly", "--date", "0001-01-01", "--out-dir", "bundles"],
+    ["nightly", "--date", "2041-06-01", "--out-dir", "bundles"],
+    ["nightly", "--date", "1999-06-01", "--out-dir", "bundles"],
+])
+def test_instants_beyond_what_can_be_reported_stop_before_building(tmp_path, arguments):
+    generate_ledger(tmp_path / "ledger", events=20, days=1, seed=1, bad_rate=0, end=date(2026, 11, 1))
+    result = run_cli(*arguments, "--ledger", tmp_path / "ledger", "--duckdb", tmp_path / "m.duckdb")
+    assert_one_line_error(result, "outside the days Monitor reports on (2000-01-01 to 2040-12-31)")
+    assert not (tmp_path / "m.duckdb").exists()
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("P402_THREADS", "abc"), ("P402_DUCKDB_THREADS", "-1"), ("P402_DUCKDB_MEMORY_LIMIT", "lots"),
+])
+def test_a_bad_profile_variable_is_named_before_building(tmp_path, monkeypatch, variable, value):
+    generate_ledger(tmp_path / "ledger", events=20, days=1, seed=1, bad_rate=0, end=date(2026, 11, 1))
+    monkeypatch.setenv(variable, value)
+    result = run_cli("build", "--ledger", tmp_path / "ledger", "--duckdb", tmp_path / "m.duckdb")
+    assert_one_line_error(result, f"{variable}={value!r}")
+    assert not (tmp_path / "m.duckdb").exists()
 
 
 def test_demo_never_replaces_a_folder_it_did_not_make(tmp_path):

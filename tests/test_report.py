@@ -43,6 +43,15 @@ def report_bundle(small_ledger, tmp_path_factory):
     return summary, database, out
 
 
+def test_an_upper_case_zip_suffix_writes_a_zip(small_ledger, tmp_path):
+    summary, _, database = small_ledger
+    out = tmp_path / "ACME-2026-10.ZIP"
+    result = run_cli("report", "--duckdb", database, "--period", "2026-10", "--tenant", summary.tenants[0],
+                     "--out", out)
+    assert result.exit_code == 0, result.output
+    assert zipfile.is_zipfile(out) and run_cli("verify", out).exit_code == 0
+
+
 def test_the_bundle_holds_the_pdf_every_csv_and_a_manifest(report_bundle):
     _, _, out = report_bundle
     files = bundle_files(out)
@@ -392,6 +401,9 @@ def test_report_never_replaces_what_is_not_a_bundle(report_bundle, tmp_path):
     (lambda files: files.update({"manifest.json": json.dumps(
         {**json.loads(files["manifest.json"]), "totals": {"cost_usd": "abc"}}).encode()}),
      "not a number"),
+    (lambda files: files.update({"manifest.json": json.dumps({**json.loads(files["manifest.json"]), "files": {
+        **json.loads(files["manifest.json"])["files"], "csv/by_vendor.csv": {"totals": "many"}}}).encode()}),
+     "not a bundle manifest"),
 ])
 def test_verify_reports_a_malformed_manifest_without_a_traceback(report_bundle, tmp_path, damage, named):
     _, _, out = report_bundle

@@ -315,13 +315,16 @@ def write_bundle(data: ReportData, out: Path, render_pdf) -> BundleResult:
     """Write the bundle to `out` (a .zip file or a folder), complete or not at all.
 
     Everything is written to a temporary place beside `out` and moved into place last; on any
-    failure the temporary place is removed and `out` is left as it was.
+    failure the temporary place is removed, with the folders made for it, and `out` is left as
+    it was.
     """
     out = Path(out).resolve()
     check_replaceable(out)
+    made_folders = [folder for folder in out.parents if not folder.exists()]  # innermost first
     out.parent.mkdir(parents=True, exist_ok=True)
     timings = Timings()
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    written = False
     try:
         started = time.perf_counter()
         csv_texts = csv_files(data)
@@ -346,9 +349,15 @@ def write_bundle(data: ReportData, out: Path, render_pdf) -> BundleResult:
                 (folder / name).parent.mkdir(parents=True, exist_ok=True)
                 (folder / name).write_bytes(content)
             replace_folder(folder, out)
+        written = True
         return BundleResult(out, manifest, sha256(files["manifest.json"]), timings)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in made_folders if not written else ():
+            try:
+                folder.rmdir()
+            except OSError:  # something else was written there meanwhile: leave it
+                break
 
 
 def check_replaceable(out: Path) -> None:

@@ -279,7 +279,7 @@ def test_a_failure_midway_leaves_no_bundle(report_bundle, tmp_path, monkeypatch)
         path.write_bytes(b"%PDF-half")
         raise OSError("disk full (injected)")
     monkeypatch.setattr(reporter.pdf, "render_pdf", broken_renderer)
-    for out in (tmp_path / "bundle.zip", tmp_path / "bundle"):
+    for out in (tmp_path / "bundle.zip", tmp_path / "bundle", tmp_path / "new" / "month" / "bundle.zip"):
         result = run_cli("report", "--duckdb", database, "--period", "2026-10", "--tenant", summary.tenants[0],
                          "--out", out)
         assert result.exit_code == 1
@@ -448,4 +448,4 @@ def test_a_stopped_report_leaves_nothing_behind(small_ledger, tmp_path):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGTERM
     assert "Traceback" not in stderr
-    assert list(out.parent.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # nor the folder made for it

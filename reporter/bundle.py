@@ -321,11 +321,12 @@ def write_bundle(data: ReportData, out: Path, render_pdf) -> BundleResult:
     out = Path(out).resolve()
     check_replaceable(out)
     made_folders = [folder for folder in out.parents if not folder.exists()]  # innermost first
-    out.parent.mkdir(parents=True, exist_ok=True)
     timings = Timings()
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging = None
     written = False
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         started = time.perf_counter()
         csv_texts = csv_files(data)
         files = {name: text.encode("utf-8") for name, text in csv_texts.items()}
@@ -352,7 +353,8 @@ def write_bundle(data: ReportData, out: Path, render_pdf) -> BundleResult:
         written = True
         return BundleResult(out, manifest, sha256(files["manifest.json"]), timings)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         for folder in made_folders if not written else ():
             try:
                 folder.rmdir()

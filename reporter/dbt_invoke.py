@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -82,7 +83,7 @@ def check_profile_variables() -> None:
     memory limit names no variable."""
     for name in ("P402_THREADS", "P402_DUCKDB_THREADS"):
         value = os.environ.get(name)
-        if value is not None and not (value.strip().isdigit() and int(value) >= 1):
+        if value is not None and not (re.fullmatch(r"\s*[0-9]+\s*", value) and int(value) >= 1):
             raise BuildFailed(f"{name}={value!r} is not a whole number of threads of at least 1")
     memory_limit = os.environ.get("P402_DUCKDB_MEMORY_LIMIT")
     if memory_limit is not None:

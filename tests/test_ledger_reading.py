@@ -191,12 +191,18 @@ def test_json_costs_are_read_exactly_in_every_form_json_allows(tmp_path):
         "evt_string_beside_unknown_number": '"cost_usd": "0.1", "meta": {"cost_usd": 0.10000000000000001}',
         "evt_deeper_unknown_field": '"a": [{"b": {"cost_usd": 0.10}}], "cost_usd": 0.1000',
         "evt_cost_key_twice": '"cost_usd": 0.1, "cost_usd": 0.2',
+        "evt_braces_in_strings":
+            '"note": "def f(): return {", "cost_usd": 123456789.123456789, "x": {"y": "}", "cost_usd": 2}',
+        "evt_deep_unknown_field": '"cost_usd": 0.1, "x": {"cost_usd": 2, "b": {"c": {"d": {"e": {}}}}}',
     }
     base = record("placeholder", "2026-10-30T08:00:00Z", recorded_at="2026-10-30T08:00:01Z")
     del base["cost_usd"]
     text = "".join(
         json.dumps({**base, "event_id": event_id})[:-1] + ", " + cost + "}\n" for event_id, cost in lines.items()
     )
+    text += ' {"cost_usd": 123456789.123456789, ' + json.dumps({**base, "event_id": "evt_leading_space"})[1:-1] \
+        + ', "x": {"cost_usd": 2}}\n'
+
     text += "".join(json.dumps({**base, "event_id": f"evt_filler_{index}", "cost_usd": 0.5}) + "\n"
                     for index in range(30))
     (tmp_path / "json").mkdir()
@@ -221,6 +227,9 @@ def test_json_costs_are_read_exactly_in_every_form_json_allows(tmp_path):
         "evt_unknown_field_same_double": (Decimal("123456789012345678.5"), None),
         "evt_deeper_unknown_field": (Decimal("0.1"), None),
         "evt_cost_key_twice": (None, "bad_cost"),
+        "evt_braces_in_strings": (Decimal("123456789.123456789"), None),
+        "evt_deep_unknown_field": (Decimal("0.1"), None),
+        "evt_leading_space": (Decimal("123456789.123456789"), None),
         "evt_string_beside_unknown_number": (Decimal("0.1"), None),
         "evt_parquet_decimal": (Decimal("0.5"), None),
     }

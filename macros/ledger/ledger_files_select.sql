@@ -219,16 +219,20 @@
                     then json_type(record_text, {{ field_paths }})
             end as field_types,
             {{ p402_monitor.is_plain_labels_json(labels_value) }} as labels_are_plain,
-            {#- An unknown field may hold a "cost_usd" of its own: then the objects inside the
-                record are cut out of its text (three levels deep) before the field's is looked
-                for, so that only the record's own keys are left. #}
+            {#- An unknown field may hold a "cost_usd" of its own: then the record's own key is
+                found in the line's text with its strings emptied (a string may hold braces) and
+                the objects inside the record cut out, up to eight levels deep. The key is first
+                marked with an @, which JSON holds nowhere outside a string. #}
             case
                 when len(costs_as_written) > 1 then regexp_extract_all(
-                    {%- set inner_objects = "'[{][^{}]*[}]'" %}
-                    regexp_replace(regexp_replace(regexp_replace(
-                        ',' || substr(record_text, 2), {{ inner_objects }}, '', 'g'),
-                        {{ inner_objects }}, '', 'g'), {{ inner_objects }}, '', 'g'),
-                    {{ cost_key_pattern }}, 1
+                    {%- set text = namespace(sql="regexp_replace(regexp_replace(regexp_replace(record_text, "
+                        ~ "'\"cost_usd\"\\s*:', '@:', 'g'), '\"(?:[^\"\\\\]|\\\\.)*\"', '\"\"', 'g'), "
+                        ~ "'^\\s*[{]', ',')") %}
+                    {%- for level in range(8) %}
+                        {%- set text.sql = "regexp_replace(" ~ text.sql ~ ", '[{][^{}]*[}]', '', 'g')" %}
+                    {%- endfor %}
+                    {{ text.sql }},
+                    ',\s*@\s*:\s*([^,}\s]*)', 1
                 )
                 else costs_as_written
             end as top_level_costs_as_written
@@ -248,8 +252,9 @@
         {%- elif field == 'cost_usd' %}
         {#- JSON numbers pass through a double: the field's number is kept exactly as written
             (the digits after its key, when they are the number the parser read), so that costs
-            stay exact to the ninth place. A string is its text. A cost the line's text cannot
-            tell apart from another top-level key of the same name is not read (bad_cost). -#}
+            stay exact to the ninth place. A string is its text. A cost whose digits the line's
+            text cannot single out (the key twice, or an unknown object nested deeper than
+            eight levels holding one too) is not read (bad_cost). -#}
         case
             when {{ is_nested }} then null
             when len(top_level_costs_as_written) = 1 and regexp_full_match(
@@ -259,7 +264,7 @@
                     when try_cast(top_level_costs_as_written[1] as double) = try_cast({{ value }} as double)
                         then {{ p402_monitor.json_number_as_decimal_text('top_level_costs_as_written[1]') }}
                 end
-            when len(top_level_costs_as_written) <= 1 then {{ value }}
+            when len(top_level_costs_as_written) = 1 or len(costs_as_written) = 0 then {{ value }}
         end as cost_usd,
         {%- else %}
         case when {{ is_nested }} then null else {{ value }} end as {{ field }},

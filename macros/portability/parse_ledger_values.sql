@@ -72,9 +72,9 @@
     [0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)([.][0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])
 {%- endmacro %}
 
-{#- A leap second (23:59:60) is valid RFC 3339 that no engine's timestamp holds: it is read as
-    second 59 of the same minute, so that it keeps its day. Second 60 in the text becomes 59;
-    the pattern (above) still judges the rest. -#}
+{#- A leap second (second 60) is valid RFC 3339 that no engine's timestamp holds: it is read as
+    second 59 of the same minute, so that it keeps its day. The offset decides which local minute
+    a leap second falls in, so any minute may hold one. The pattern (above) judges the rest. -#}
 {% macro leap_second_as_59(expression) -%}
     case
         when substr({{ expression }}, 18, 2) = '60'
@@ -126,8 +126,8 @@
 {#-
     Spark: a cast of impossible text gives null only through try_cast, and a cast honours only
     some offsets, so the instant is read as PostgreSQL's helper reads it (sql_helpers.sql): the
-    wall time as a timestamp_ntz (fraction cut to the microsecond; month 13, 30 February and
-    second 60 give null), minus the offset as written. The result is the UTC wall time, cast to
+    wall time as a timestamp_ntz (fraction cut to the microsecond; month 13 and 30 February
+    give null), minus the offset as written. The result is the UTC wall time, cast to
     dbt's timestamp type; the session time zone should be UTC (docs/warehouses.md).
 -#}
 {% macro spark__parse_timestamp_utc(expression) -%}

@@ -24,7 +24,7 @@
     caller has already matched against rfc3339_pattern(), as DuckDB reads it, and gives the UTC
     timestamp or null:
       - a fraction of a second is cut to the microsecond (DuckDB truncates; a cast would round);
-      - second 60 (a leap second) is not a time (DuckDB rejects it; a cast would roll over);
+      - second 60 (a leap second) never arrives: staging reads it as second 59 (leap_second_as_59);
       - the offset is applied as written, hours and minutes (a cast allows only up to 15:59).
     Parallel unsafe: its exception handler needs a subtransaction, which a parallel worker
     cannot start, so a large staging query must not run it in parallel.
